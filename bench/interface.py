@@ -1,0 +1,97 @@
+"""`TemporalPoseMethod`: the one interface every method implements.
+
+A method is a ``torch.nn.Module`` that processes a video online, one frame at a time:
+``reset()`` at the start of a video, then ``step(frame)`` for each frame in order. Person
+boxes and track ids come in with the frame (from the shared tracker); the method returns
+per-person keypoints in image pixels and the heatmaps it produced. Methods never read files.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from .skeleton import Skeleton
+
+
+@dataclasses.dataclass
+class FrameInput:
+    """What a method sees of one frame."""
+
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    boxes: np.ndarray  # (P, 4) float xyxy person boxes
+    track_ids: np.ndarray  # (P,) int64 from the shared tracker
+    index: int = 0  # position of the frame in the video
+    #: tracks that ended before this frame; a method frees their state
+    ended_tracks: tuple[int, ...] = ()
+
+    @property
+    def num_persons(self) -> int:
+        return len(self.boxes)
+
+
+@dataclasses.dataclass
+class StepOutput:
+    """What a method returns for one frame."""
+
+    keypoints: np.ndarray  # (P, J, 3): x, y, score in image pixels
+    heatmaps: torch.Tensor  # (P, J, h, w)
+
+
+@dataclasses.dataclass
+class MethodDescription:
+    """What every method declares about itself (reported with every result)."""
+
+    name: str
+    config: dict[str, Any]
+    backbone: str
+    input_size: tuple[int, int]  # (width, height) of the person crop
+    heatmap_size: tuple[int, int]  # (width, height)
+    online: bool
+    past_frames: int | None  # how many past frames it reads (None: unbounded memory)
+    state_per_track: str  # what it keeps per track, in words
+    parameters: int
+    flops_per_person: int
+    state_bytes: int
+
+
+class TemporalPoseMethod(torch.nn.Module, abc.ABC):
+    """Base class of the registered methods (see docs/design.md, "The method interface")."""
+
+    #: registered name, set by the registry decorator's users
+    name: ClassVar[str] = ""
+
+    def __init__(self, skeleton: Skeleton) -> None:
+        super().__init__()
+        self.skeleton = skeleton
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Start of a video: drop all state."""
+
+    @abc.abstractmethod
+    def step(self, frame: FrameInput) -> StepOutput:
+        """Process one frame (persons of the frame as one batch), updating per-track state."""
+
+    @abc.abstractmethod
+    def loss(self, batch: Any) -> torch.Tensor:
+        """Training loss on a batch of clips of tracked persons."""
+
+    @abc.abstractmethod
+    def describe(self) -> MethodDescription:
+        """Config, parameter count, FLOPs per person and bytes of state held."""
+
+    def end_tracks(self, track_ids: Iterable[int]) -> None:
+        """Free the state kept for tracks that ended (default: nothing is kept)."""
+
+    def state_bytes(self) -> int:
+        """Bytes held by the method's own state, computed from tensor sizes."""
+        return 0
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())

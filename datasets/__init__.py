@@ -1,0 +1,5 @@
+"""Dataset adapters (registered on import), the synthetic generator and transforms."""
+
+from .base import VideoDataset
+
+__all__ = ["VideoDataset"]

@@ -1,0 +1,1 @@
+"""Backbones and the registered temporal pose methods (registered on import)."""

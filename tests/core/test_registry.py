@@ -1,0 +1,86 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from vposebench.errors import UnknownNameError, UserError
+from vposebench.registry import METHODS, Registry
+
+
+def test_register_and_get():
+    reg = Registry("widget")
+
+    @reg.register("alpha")
+    class Alpha:
+        """First widget."""
+
+    assert reg.get("alpha") is Alpha
+    assert "alpha" in reg and reg.names() == ["alpha"]
+    reg.add("alpha", Alpha)  # same object again is fine
+    with pytest.raises(ValueError, match="already registered"):
+        reg.add("alpha", object())
+
+
+def test_unknown_name_lists_known_and_closest():
+    reg = Registry("method")
+    for name in ("baseline", "ptm", "tfc", "refine"):
+        reg.add(name, object())
+    with pytest.raises(UnknownNameError) as info:
+        reg.get("basline")
+    message = str(info.value)
+    assert "unknown method 'basline'" in message
+    assert "baseline, ptm, refine, tfc" in message
+    assert "did you mean 'baseline'?" in message
+    assert isinstance(info.value, UserError)
+    with pytest.raises(UnknownNameError) as info:
+        reg.get("zzzzzz")
+    assert "did you mean" not in str(info.value)
+
+
+def _make_plugin(tmp_path, body: str, group: str = "vposebench.methods", name: str = "plugmeth"):
+    """A fake installed distribution whose module has a name unique to this test."""
+    module = "vpb_plugin_" + tmp_path.name.replace("-", "_")
+    (tmp_path / f"{module}.py").write_text(textwrap.dedent(body))
+    dist = tmp_path / f"{module}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[{group}]\n{name} = {module}:PluginMethod\n")
+    return tmp_path
+
+
+def test_entry_point_plugin_is_found(tmp_path, monkeypatch):
+    path = _make_plugin(tmp_path, '''
+        class PluginMethod:
+            """A method from a third-party package."""
+    ''')
+    monkeypatch.syspath_prepend(str(path))
+    reg = Registry("method", entry_point_group="vposebench.methods")
+    assert "plugmeth" in reg.names()
+    assert reg.get("plugmeth").__doc__.startswith("A method from")
+
+
+def test_broken_plugin_is_reported_not_fatal(tmp_path, monkeypatch):
+    path = _make_plugin(tmp_path, "raise ImportError('needs a missing package')\n")
+    monkeypatch.syspath_prepend(str(path))
+    reg = Registry("method", entry_point_group="vposebench.methods")
+    with pytest.warns(RuntimeWarning, match="plugmeth"):
+        assert reg.names() == []
+    with pytest.raises(UserError, match="failed to load"):
+        reg.get("plugmeth")
+
+
+def test_cli_list_shows_entry_point_plugin(tmp_path):
+    path = _make_plugin(tmp_path, '''
+        class PluginMethod:
+            """Third-party method."""
+    ''')
+    out = subprocess.run(
+        [sys.executable, "-m", "vposebench", "list", "methods"],
+        capture_output=True, text=True, env={"PYTHONPATH": str(path), "PATH": ""}, check=True,
+    )
+    assert "plugmeth" in out.stdout and "Third-party method." in out.stdout
+
+
+def test_global_registries_are_wired():
+    assert METHODS.entry_point_group == "vposebench.methods"
+    assert METHODS.builtin_module == "vposebench.methods"
