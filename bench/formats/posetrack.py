@@ -11,10 +11,15 @@ names (17 unnamed triplets mean PoseTrack'18).
 
 Every malformed input raises :class:`~vposebench.errors.UserError` naming the file and the
 field (``annotations[3].keypoints``), never a bare exception.
+
+Reading is the hot path of evaluation, so a file is parsed into flat arrays (all persons of
+all frames, :class:`PoseTrackFile`) with one numpy conversion per field; only when that fails
+does a slow field-by-field pass run, to name the offending field.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from ..atomic import atomic_write
 from ..boxes import xywh_to_xyxy, xyxy_to_xywh
@@ -53,6 +59,10 @@ def load_json(path: PathLike) -> Any:
         raise UserError(f"cannot read file ({exc.strerror})", path=p) from None
     if not raw.strip():
         raise UserError("file is empty", path=p)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # NaN literals or a real error: the standard parser accepts the one, explains the other
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -146,6 +156,55 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+# ----------------------------------------------------------------------------- parsed file
+@dataclasses.dataclass
+class FrameInfo:
+    """Per-frame fields of a PoseTrack file (everything but the persons)."""
+
+    file_name: str
+    is_labeled: bool
+    frame_id: int | None = None
+    ignore_regions: list[np.ndarray] = dataclasses.field(default_factory=list)
+    size: tuple[int, int] | None = None  # (height, width) where the file states it
+
+
+@dataclasses.dataclass
+class PoseTrackFile:
+    """One video file as flat arrays over its N persons, sorted by frame (file order within).
+
+    For ground truth, ``keypoints[..., 2]`` is the stored ``v``; for predictions it is the
+    joint score (NaN when the file gives none) and absent joints have NaN x, y.
+    """
+
+    path: Path
+    format: str  # "posetrack18" | "posetrack17"
+    kind: str  # "gt" | "pred"
+    skeleton: Skeleton
+    frames: list[FrameInfo]
+    person_frame: np.ndarray  # (N,) frame position of each person, non-decreasing
+    keypoints: np.ndarray  # (N, J, 3)
+    track_ids: np.ndarray  # (N,) int64; -1 where GT has none
+    boxes: np.ndarray  # (N, 4) person box xyxy, NaN rows where absent
+    head_boxes: np.ndarray  # (N, 4) head box xyxy, NaN rows where absent
+    person_scores: np.ndarray  # (N,) NaN where absent
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def num_persons(self) -> int:
+        return len(self.person_frame)
+
+    def frame_offsets(self) -> np.ndarray:
+        """(F + 1,) offsets: persons of frame f are rows offsets[f]:offsets[f + 1]."""
+        return np.searchsorted(self.person_frame, np.arange(len(self.frames) + 1))
+
+
+def _sorted_by_frame(frame_of: np.ndarray, **arrays: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    order = np.argsort(frame_of, kind="stable")
+    if np.all(order[:-1] < order[1:]):  # already sorted: no copies
+        return frame_of, arrays
+    return frame_of[order], {k: v[order] for k, v in arrays.items()}
+
+
 # ----------------------------------------------------------------------------- PT18
 def _pt18_skeleton(data: dict, f: _Fields, expected: Skeleton | None) -> Skeleton:
     cats = data.get("categories")
@@ -164,18 +223,6 @@ def _pt18_skeleton(data: dict, f: _Fields, expected: Skeleton | None) -> Skeleto
     return expected if expected is not None else POSETRACK18
 
 
-def _pt18_frames(data: dict, f: _Fields, root: Path | None) -> tuple[list[dict], dict[int, int]]:
-    """The `images` list in file order and the image id -> position map."""
-    images = f.list_(data["images"], "images")
-    by_id: dict[int, int] = {}
-    for i, image in enumerate(images):
-        image_id = f.int_(f.get(image, "id", f"images[{i}]"), f"images[{i}].id")
-        if image_id in by_id:
-            raise f.fail(f"images[{i}].id", f"duplicate image id {image_id}")
-        by_id[image_id] = i
-    return images, by_id
-
-
 def _pt18_ignore_regions(image: dict, f: _Fields, field: str) -> list[np.ndarray]:
     xs = image.get("ignore_regions_x") or []
     ys = image.get("ignore_regions_y") or []
@@ -191,113 +238,152 @@ def _pt18_ignore_regions(image: dict, f: _Fields, field: str) -> list[np.ndarray
     return regions
 
 
-def _pt18_annotations_by_frame(data: dict, f: _Fields, by_id: dict[int, int]) -> list[list[tuple[int, dict]]]:
-    per_frame: list[list[tuple[int, dict]]] = [[] for _ in by_id]
-    annotations = data.get("annotations")
-    if annotations is None:
-        return per_frame
-    for a, ann in enumerate(f.list_(annotations, "annotations")):
-        image_id = f.int_(f.get(ann, "image_id", f"annotations[{a}]"), f"annotations[{a}].image_id")
-        if image_id not in by_id:
-            raise f.fail(f"annotations[{a}].image_id", f"no image with id {image_id}")
-        per_frame[by_id[image_id]].append((a, ann))
-    return per_frame
-
-
-def _pt18_box(ann: dict, key: str, f: _Fields, field: str) -> np.ndarray | None:
-    value = ann.get(key)
-    if value is None or (isinstance(value, list) and not value):
-        return None
-    return xywh_to_xyxy(f.numbers(value, f"{field}.{key}", length=4))
-
-
-def _read_pt18_gt(data: dict, path: Path, root: Path | None, expected: Skeleton | None) -> VideoGT:
-    f = _Fields(path)
-    skeleton = _pt18_skeleton(data, f, expected)
-    images, by_id = _pt18_frames(data, f, root)
-    per_frame = _pt18_annotations_by_frame(data, f, by_id)
-    n_values = 3 * skeleton.num_joints
-    frames: list[FrameGT] = []
+def _pt18_frames(data: dict, f: _Fields, kind: str) -> tuple[list[FrameInfo], dict[int, int], dict]:
+    """Frame infos in file order, the image id -> position map, and video-level fields."""
+    images = f.list_(data["images"], "images")
+    by_id: dict[int, int] = {}
+    frames = []
     for i, image in enumerate(images):
         field = f"images[{i}]"
-        file_name = f.get(image, "file_name", field)
-        if not isinstance(file_name, str):
+        image_id = f.int_(f.get(image, "id", field), f"{field}.id")
+        if image_id in by_id:
+            raise f.fail(f"{field}.id", f"duplicate image id {image_id}")
+        by_id[image_id] = i
+        file_name = f.get(image, "file_name", field, required=kind == "gt")
+        if file_name is None:
+            file_name = ""
+        elif not isinstance(file_name, str):
             raise f.fail(f"{field}.file_name", f"expected a string, got {file_name!r}")
-        persons = []
-        for a, ann in per_frame[i]:
-            afield = f"annotations[{a}]"
-            kps = f.numbers(f.get(ann, "keypoints", afield), f"{afield}.keypoints", length=n_values)
-            track = ann.get("track_id")
-            persons.append(
-                PersonGT(
-                    keypoints=kps.reshape(-1, 3),
-                    track_id=-1 if track is None else f.int_(track, f"{afield}.track_id"),
-                    box=_pt18_box(ann, "bbox", f, afield),
-                    head_box=_pt18_box(ann, "bbox_head", f, afield),
-                )
-            )
         labeled = image.get("is_labeled")
-        frame_id = image.get("frame_id", image["id"])
+        frame_id = image.get("frame_id", image_id)
         size = None
         if isinstance(image.get("height"), int) and isinstance(image.get("width"), int):
             size = (image["height"], image["width"])
-        frames.append(
-            FrameGT(
-                index=i,
-                file_name=file_name,
-                persons=persons,
-                is_labeled=bool(persons) if labeled is None else f.bool_(labeled, f"{field}.is_labeled"),
-                ignore_regions=_pt18_ignore_regions(image, f, field),
-                frame_id=f.int_(frame_id, f"{field}.frame_id"),
-                image_path=(root / file_name) if root is not None else None,
-                size=size,
-            )
-        )
-    meta: dict[str, Any] = {"format": "posetrack18", "source": str(path)}
-    if images:
-        for key in ("vid_id", "nframes"):
-            if key in images[0]:
-                meta[key] = images[0][key]
-    return VideoGT(name=path.stem, skeleton=skeleton, frames=frames, meta=meta)
+        frames.append(FrameInfo(
+            file_name=file_name,
+            is_labeled=True if labeled is None else f.bool_(labeled, f"{field}.is_labeled"),
+            frame_id=f.int_(frame_id, f"{field}.frame_id"),
+            ignore_regions=_pt18_ignore_regions(image, f, field) if kind == "gt" else [],
+            size=size,
+        ))
+    meta = {k: images[0][k] for k in ("vid_id", "nframes") if images and k in images[0]}
+    return frames, by_id, meta
 
 
-def _read_pt18_pred(data: dict, path: Path, expected: Skeleton | None) -> VideoPred:
+def _pt18_persons_slow(anns: list, f: _Fields, by_id: dict[int, int], kind: str, n_joints: int) -> None:
+    """Field-by-field validation of every annotation; raises the precise UserError."""
+    for a, ann in enumerate(anns):
+        field = f"annotations[{a}]"
+        image_id = f.int_(f.get(ann, "image_id", field), f"{field}.image_id")
+        if image_id not in by_id:
+            raise f.fail(f"{field}.image_id", f"no image with id {image_id}")
+        f.numbers(f.get(ann, "keypoints", field), f"{field}.keypoints", length=3 * n_joints)
+        track = ann.get("track_id")
+        if track is not None or kind == "pred":
+            f.int_(f.get(ann, "track_id", field), f"{field}.track_id")
+        for key in ("bbox", "bbox_head"):
+            if ann.get(key) not in (None, []):
+                f.numbers(ann[key], f"{field}.{key}", length=4)
+        if kind == "pred":
+            if ann.get("scores") not in (None, []):
+                f.numbers(ann["scores"], f"{field}.scores", length=n_joints)
+            if ann.get("score") is not None:
+                f.number(_unwrap(ann["score"]), f"{field}.score")
+
+
+def _numeric(values: list, width: int) -> np.ndarray | None:
+    """A (len, width) float64 array if `values` is a clean numeric matrix, else None."""
+    if not values:
+        return np.zeros((0, width))
+    try:
+        arr = np.array(values)
+    except (ValueError, TypeError):
+        return None
+    if arr.dtype.kind not in "iuf" or arr.shape != (len(values), width):
+        return None
+    arr = arr.astype(np.float64, copy=False)
+    return arr if np.isfinite(arr).all() else None
+
+
+def _sparse_rows(column: list, width: int) -> np.ndarray | None:
+    """Rows of an optional per-person list field; absent or empty -> NaN row."""
+    out = np.full((len(column), width), np.nan)
+    present = [i for i, v in enumerate(column) if v is not None and v != []]
+    if present:
+        values = _numeric([column[i] for i in present], width)
+        if values is None:
+            return None
+        out[present] = values
+    return out
+
+
+def _pt18_persons_fast(anns: list, by_id: dict[int, int], kind: str, n_joints: int) -> dict[str, np.ndarray] | None:
+    """All annotations as arrays in one pass, or None when anything is off."""
+    try:
+        image_ids = [a["image_id"] for a in anns]
+        if not all(type(i) is int for i in image_ids):  # noqa: E721
+            return None
+        frame_of = np.array([by_id[i] for i in image_ids], dtype=np.int64)
+        kps = _numeric([a["keypoints"] for a in anns], 3 * n_joints)
+        tracks = [a.get("track_id") for a in anns]
+        if kind == "gt":
+            tracks = [-1 if t is None else t for t in tracks]
+        boxes = _sparse_rows([a.get("bbox") for a in anns], 4)
+        heads = _sparse_rows([a.get("bbox_head") for a in anns], 4)
+        scores = _sparse_rows([a.get("scores") for a in anns], n_joints) if kind == "pred" else None
+        person_scores = [_unwrap(a.get("score")) for a in anns]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if kps is None or boxes is None or heads is None or (kind == "pred" and scores is None):
+        return None
+    if not all(type(t) is int for t in tracks):  # noqa: E721 - bools and floats are wrong here
+        return None
+    track_arr = np.array(tracks, dtype=np.int64)
+    pscore = np.array([np.nan if s is None else s for s in person_scores], dtype=object)
+    try:
+        pscore = pscore.astype(np.float64)
+    except (TypeError, ValueError):
+        return None
+    kps = kps.reshape(-1, n_joints, 3)
+    if kind == "pred":
+        absent = (kps[..., 0] == 0) & (kps[..., 1] == 0) & (kps[..., 2] == 0)
+        kps = kps.copy()
+        kps[..., 2] = scores
+        kps[absent] = np.nan  # not predicted: no position, no score
+    return {
+        "frame_of": frame_of,
+        "keypoints": kps,
+        "track_ids": track_arr.astype(np.int64),
+        "boxes": _xyxy_rows(boxes),
+        "head_boxes": _xyxy_rows(heads),
+        "person_scores": pscore,
+    }
+
+
+def _xyxy_rows(xywh: np.ndarray) -> np.ndarray:
+    return xywh_to_xyxy(xywh) if len(xywh) else xywh
+
+
+def _read_pt18(data: dict, path: Path, kind: str, expected: Skeleton | None) -> PoseTrackFile:
     f = _Fields(path)
     skeleton = _pt18_skeleton(data, f, expected)
-    images, by_id = _pt18_frames(data, f, None)
-    per_frame = _pt18_annotations_by_frame(data, f, by_id)
-    n = skeleton.num_joints
-    frames: list[FramePred] = []
-    for i, image in enumerate(images):
-        persons = []
-        for a, ann in per_frame[i]:
-            afield = f"annotations[{a}]"
-            kps = f.numbers(f.get(ann, "keypoints", afield), f"{afield}.keypoints", length=3 * n)
-            kps = kps.reshape(n, 3)
-            track = f.int_(f.get(ann, "track_id", afield), f"{afield}.track_id")
-            scores = ann.get("scores")
-            if scores is None or (isinstance(scores, list) and not scores):
-                joint_scores = np.full(n, np.nan)
-            else:
-                joint_scores = f.numbers(scores, f"{afield}.scores", length=n, finite=False)
-            absent = (kps[:, 0] == 0) & (kps[:, 1] == 0) & (kps[:, 2] == 0)
-            xy = np.where(absent[:, None], np.nan, kps[:, :2])
-            person_score = ann.get("score")
-            persons.append(
-                PersonPred(
-                    keypoints=np.column_stack([xy, joint_scores]),
-                    track_id=track,
-                    score=float("nan") if person_score is None
-                    else f.number(_unwrap(person_score), f"{afield}.score", finite=False),
-                    box=_pt18_box(ann, "bbox", f, afield),
-                )
-            )
-        frame_id = image.get("frame_id", image["id"])
-        frames.append(
-            FramePred(index=i, file_name=str(image.get("file_name", "")), persons=persons,
-                      frame_id=f.int_(frame_id, f"images[{i}].frame_id"))
-        )
-    return VideoPred(name=path.stem, skeleton=skeleton, frames=frames, meta={"format": "posetrack18"})
+    frames, by_id, meta = _pt18_frames(data, f, kind)
+    anns = data.get("annotations") or []
+    f.list_(anns, "annotations")
+    arrays = _pt18_persons_fast(anns, by_id, kind, skeleton.num_joints)
+    if arrays is None:
+        _pt18_persons_slow(anns, f, by_id, kind, skeleton.num_joints)
+        raise f.fail("annotations", "malformed annotations")  # pragma: no cover - slow pass raises
+    frame_of, rest = _sorted_by_frame(arrays.pop("frame_of"), **arrays)
+    if kind == "gt":
+        has_persons = np.zeros(len(frames), dtype=bool)
+        has_persons[frame_of] = True
+        for i, frame in enumerate(frames):
+            if "is_labeled" not in data["images"][i]:
+                frame.is_labeled = bool(has_persons[i])
+    meta.update({"format": "posetrack18", "source": str(path)})
+    return PoseTrackFile(path=path, format="posetrack18", kind=kind, skeleton=skeleton,
+                         frames=frames, person_frame=frame_of, meta=meta, **rest)
 
 
 # ----------------------------------------------------------------------------- PT17
@@ -324,18 +410,12 @@ def _pt17_points(rect: dict, f: _Fields, field: str) -> list[tuple[int, dict, st
     return out
 
 
-def _pt17_frames(data: dict, f: _Fields) -> list[dict]:
-    annolist = data["annolist"]
-    if isinstance(annolist, dict):
-        annolist = [annolist]
-    return f.list_(annolist, "annolist")
-
-
-def _pt17_rects(frame: dict, f: _Fields, field: str) -> list[tuple[dict, str]]:
-    rects = frame.get("annorect") or []
-    if isinstance(rects, dict):
-        rects = [rects]
-    return [(r, f"{field}.annorect[{k}]") for k, r in enumerate(f.list_(rects, f"{field}.annorect"))]
+def _pt17_list(value: Any, f: _Fields, field: str) -> list:
+    if value is None:
+        return []
+    if isinstance(value, dict):  # a bare struct where a list of one is meant
+        return [value]
+    return f.list_(value, field)
 
 
 def _pt17_name(frame: dict, f: _Fields, field: str) -> str:
@@ -347,118 +427,138 @@ def _pt17_name(frame: dict, f: _Fields, field: str) -> str:
 
 
 def _pt17_ignore_regions(frame: dict, f: _Fields, field: str) -> list[np.ndarray]:
-    regions = frame.get("ignore_regions") or []
-    if isinstance(regions, dict):
-        regions = [regions]
     out = []
-    for r, region in enumerate(f.list_(regions, f"{field}.ignore_regions")):
-        points = region.get("point") if isinstance(region, dict) else None
-        if not points:
-            continue
-        if isinstance(points, dict):
-            points = [points]
+    for r, region in enumerate(_pt17_list(frame.get("ignore_regions"), f, f"{field}.ignore_regions")):
+        points = _pt17_list(region.get("point") if isinstance(region, dict) else None, f,
+                            f"{field}.ignore_regions[{r}].point")
         xy = [
             (f.number(_unwrap(p.get("x")), f"{field}.ignore_regions[{r}].point[{k}].x"),
              f.number(_unwrap(p.get("y")), f"{field}.ignore_regions[{r}].point[{k}].y"))
             for k, p in enumerate(points)
         ]
-        out.append(np.asarray(xy, dtype=np.float64))
+        if xy:
+            out.append(np.asarray(xy, dtype=np.float64))
     return out
 
 
-def _pt17_head_box(rect: dict, f: _Fields, field: str) -> np.ndarray | None:
+def _pt17_head_box(rect: dict, f: _Fields, field: str) -> np.ndarray:
     keys = ("x1", "y1", "x2", "y2")
     if not all(k in rect for k in keys):
-        return None
+        return np.full(4, np.nan)
     return np.array([f.number(_unwrap(rect[k]), f"{field}.{k}") for k in keys])
 
 
-def _read_pt17_gt(data: dict, path: Path, root: Path | None) -> VideoGT:
+def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
     f = _Fields(path)
-    frames = []
-    for i, frame in enumerate(_pt17_frames(data, f)):
-        field = f"annolist[{i}]"
-        name = _pt17_name(frame, f, field)
-        persons = []
-        for rect, rfield in _pt17_rects(frame, f, field):
-            kps = np.zeros((POSETRACK17.num_joints, 3))
-            for joint, point, pfield in _pt17_points(rect, f, rfield):
-                kps[joint] = (
-                    f.number(_unwrap(f.get(point, "x", pfield)), f"{pfield}.x"),
-                    f.number(_unwrap(f.get(point, "y", pfield)), f"{pfield}.y"),
-                    1.0,  # listed = annotated (is_visible is optional and unused)
-                )
-            track = rect.get("track_id")
-            persons.append(PersonGT(
-                keypoints=kps,
-                track_id=-1 if track is None else f.int_(_unwrap(track), f"{rfield}.track_id"),
-                head_box=_pt17_head_box(rect, f, rfield),
-            ))
-        labeled = frame.get("is_labeled")
-        frames.append(FrameGT(
-            index=i,
-            file_name=name,
-            persons=persons,
-            is_labeled=bool(persons) if labeled is None
-            else f.bool_(_unwrap(labeled), f"{field}.is_labeled"),
-            ignore_regions=_pt17_ignore_regions(frame, f, field),
-            image_path=(root / name) if root is not None else None,
-        ))
-    meta = {"format": "posetrack17", "source": str(path)}
-    return VideoGT(name=path.stem, skeleton=POSETRACK17, frames=frames, meta=meta)
-
-
-def _read_pt17_pred(data: dict, path: Path) -> VideoPred:
-    f = _Fields(path)
-    frames = []
     n = POSETRACK17.num_joints
-    for i, frame in enumerate(_pt17_frames(data, f)):
+    frames: list[FrameInfo] = []
+    frame_of, kps_rows, tracks, heads, pscores = [], [], [], [], []
+    for i, frame in enumerate(_pt17_list(data["annolist"], f, "annolist")):
         field = f"annolist[{i}]"
-        persons = []
-        for rect, rfield in _pt17_rects(frame, f, field):
-            kps = np.full((n, 3), np.nan)
+        rects = _pt17_list(frame.get("annorect"), f, f"{field}.annorect")
+        for k, rect in enumerate(rects):
+            rfield = f"{field}.annorect[{k}]"
+            kps = np.zeros((n, 3)) if kind == "gt" else np.full((n, 3), np.nan)
             for joint, point, pfield in _pt17_points(rect, f, rfield):
-                score = point.get("score")
-                kps[joint] = (
-                    f.number(_unwrap(f.get(point, "x", pfield)), f"{pfield}.x"),
-                    f.number(_unwrap(f.get(point, "y", pfield)), f"{pfield}.y"),
-                    np.nan if score is None else f.number(_unwrap(score), f"{pfield}.score", finite=False),
-                )
-            track = f.int_(_unwrap(f.get(rect, "track_id", rfield)), f"{rfield}.track_id")
+                x = f.number(_unwrap(f.get(point, "x", pfield)), f"{pfield}.x")
+                y = f.number(_unwrap(f.get(point, "y", pfield)), f"{pfield}.y")
+                if kind == "gt":
+                    third = 1.0  # listed = annotated (is_visible is optional and unused)
+                else:
+                    score = point.get("score")
+                    third = np.nan if score is None else f.number(_unwrap(score), f"{pfield}.score")
+                kps[joint] = (x, y, third)
+            track = rect.get("track_id")
+            if track is None and kind == "pred":
+                f.get(rect, "track_id", rfield)
+            tracks.append(-1 if track is None else f.int_(_unwrap(track), f"{rfield}.track_id"))
             score = rect.get("score")
-            persons.append(PersonPred(
-                keypoints=kps,
-                track_id=track,
-                score=float("nan") if score is None else f.number(_unwrap(score), f"{rfield}.score", finite=False),
-            ))
-        frames.append(FramePred(index=i, file_name=_pt17_name(frame, f, field), persons=persons))
-    return VideoPred(name=path.stem, skeleton=POSETRACK17, frames=frames, meta={"format": "posetrack17"})
+            pscores.append(np.nan if score is None else f.number(_unwrap(score), f"{rfield}.score"))
+            heads.append(_pt17_head_box(rect, f, rfield))
+            kps_rows.append(kps)
+            frame_of.append(i)
+        labeled = frame.get("is_labeled")
+        frames.append(FrameInfo(
+            file_name=_pt17_name(frame, f, field),
+            is_labeled=bool(rects) if labeled is None else f.bool_(_unwrap(labeled), f"{field}.is_labeled"),
+            ignore_regions=_pt17_ignore_regions(frame, f, field) if kind == "gt" else [],
+        ))
+    count = len(frame_of)
+    return PoseTrackFile(
+        path=path, format="posetrack17", kind=kind, skeleton=POSETRACK17, frames=frames,
+        person_frame=np.array(frame_of, dtype=np.int64),
+        keypoints=np.array(kps_rows).reshape(count, n, 3),
+        track_ids=np.array(tracks, dtype=np.int64),
+        boxes=np.full((count, 4), np.nan),
+        head_boxes=np.array(heads).reshape(count, 4),
+        person_scores=np.array(pscores, dtype=np.float64),
+        meta={"format": "posetrack17", "source": str(path)},
+    )
 
 
 # ----------------------------------------------------------------------------- public API
+def read_file(path: PathLike, kind: str, *, skeleton: Skeleton | None = None) -> PoseTrackFile:
+    """Parse one PT18 or PT17 file into flat arrays; `kind` is "gt" or "pred".
+
+    `skeleton`, when given, is the joint set a PT18 file must declare (files without
+    categories are taken to use it).
+    """
+    if kind not in ("gt", "pred"):
+        raise ValueError(f"kind must be 'gt' or 'pred', got {kind!r}")
+    p = Path(path)
+    data = load_json(p)
+    if detect_format(data, p) == "pt17":
+        parsed = _read_pt17(data, p, kind)
+        if skeleton is not None and skeleton != POSETRACK17:
+            raise UserError(f"a PoseTrack'17 file cannot hold the {skeleton.name!r} joint set", path=p)
+        return parsed
+    return _read_pt18(data, p, kind, skeleton)
+
+
+def _row_box(row: np.ndarray) -> np.ndarray | None:
+    return None if np.isnan(row).all() else row
+
+
 def read_annotations(
     path: PathLike, *, root: PathLike | None = None, skeleton: Skeleton | None = None
 ) -> VideoGT:
-    """Read one ground-truth video file (PT18 or PT17 JSON).
+    """Read one ground-truth video file (PT18 or PT17 JSON) into the object model.
 
-    `root` resolves each frame's `file_name` to an image path. `skeleton`, when given, is the
-    joint set the file must declare (PT18 files without categories are taken to use it).
+    `root` resolves each frame's `file_name` to an image path.
     """
-    p = Path(path)
-    data = load_json(p)
+    parsed = read_file(path, "gt", skeleton=skeleton)
     root_path = Path(root) if root is not None else None
-    if detect_format(data, p) == "pt17":
-        return _read_pt17_gt(data, p, root_path)
-    return _read_pt18_gt(data, p, root_path, skeleton)
+    offsets = parsed.frame_offsets()
+    frames = []
+    for i, info in enumerate(parsed.frames):
+        persons = [
+            PersonGT(parsed.keypoints[r], track_id=int(parsed.track_ids[r]),
+                     box=_row_box(parsed.boxes[r]), head_box=_row_box(parsed.head_boxes[r]))
+            for r in range(offsets[i], offsets[i + 1])
+        ]
+        frames.append(FrameGT(
+            index=i, file_name=info.file_name, persons=persons, is_labeled=info.is_labeled,
+            ignore_regions=info.ignore_regions, frame_id=info.frame_id,
+            image_path=(root_path / info.file_name) if root_path is not None else None,
+            size=info.size,
+        ))
+    return VideoGT(name=parsed.path.stem, skeleton=parsed.skeleton, frames=frames, meta=parsed.meta)
 
 
 def read_predictions(path: PathLike, *, skeleton: Skeleton | None = None) -> VideoPred:
-    """Read one prediction file (PT18 or PT17 JSON)."""
-    p = Path(path)
-    data = load_json(p)
-    if detect_format(data, p) == "pt17":
-        return _read_pt17_pred(data, p)
-    return _read_pt18_pred(data, p, skeleton)
+    """Read one prediction file (PT18 or PT17 JSON) into the object model."""
+    parsed = read_file(path, "pred", skeleton=skeleton)
+    offsets = parsed.frame_offsets()
+    frames = []
+    for i, info in enumerate(parsed.frames):
+        persons = [
+            PersonPred(parsed.keypoints[r], track_id=int(parsed.track_ids[r]),
+                       score=float(parsed.person_scores[r]), box=_row_box(parsed.boxes[r]))
+            for r in range(offsets[i], offsets[i + 1])
+        ]
+        frames.append(FramePred(index=i, file_name=info.file_name, persons=persons,
+                                frame_id=info.frame_id))
+    return VideoPred(name=parsed.path.stem, skeleton=parsed.skeleton, frames=frames, meta=parsed.meta)
 
 
 def _box_list(box: np.ndarray | None) -> list[float] | None:

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+
 from vposebench.atomic import atomic_write, remove_stale_temporaries, write_json
 
 

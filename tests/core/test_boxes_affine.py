@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from vposebench.affine import (
     box_to_center_size,
     crop_matrix,

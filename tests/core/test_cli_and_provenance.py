@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pytest
+
 from vposebench import cli
 from vposebench.errors import UserError
 from vposebench.provenance import collect, git_state

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from vposebench.errors import UserError
 from vposebench.formats.posetrack import (
     list_video_files,
@@ -179,3 +180,34 @@ def test_any_malformed_value_is_a_user_error_or_accepted(tmp_path, key_path, val
             reader(path)
         except UserError as exc:
             assert exc.path == str(path)
+
+
+def test_flat_arrays_agree_with_objects(conformance_dir):
+    from vposebench.formats.posetrack import read_file
+
+    for case in ("v01_basic18", "v04_basic17"):
+        for kind, reader in (("gt", read_annotations), ("pred", read_predictions)):
+            for path in sorted((conformance_dir / "cases" / case / kind).glob("*.json")):
+                flat = read_file(path, kind)
+                video = reader(path)
+                offsets = flat.frame_offsets()
+                assert len(flat.frames) == len(video.frames)
+                for i, frame in enumerate(video.frames):
+                    rows = range(offsets[i], offsets[i + 1])
+                    assert len(rows) == len(frame.persons)
+                    for r, person in zip(rows, frame.persons):
+                        np.testing.assert_array_equal(flat.keypoints[r], person.keypoints)
+                        assert flat.track_ids[r] == person.track_id
+
+
+def test_annotations_out_of_frame_order_are_grouped_by_frame(tmp_path):
+    from vposebench.formats.posetrack import read_file
+
+    doc = {"images": [{"id": 1, "file_name": "a"}, {"id": 2, "file_name": "b"}],
+           "annotations": [{"image_id": 2, "track_id": 5, "keypoints": [1.0] * 51},
+                           {"image_id": 1, "track_id": 6, "keypoints": [2.0] * 51},
+                           {"image_id": 2, "track_id": 7, "keypoints": [3.0] * 51}]}
+    (tmp_path / "v.json").write_text(json.dumps(doc))
+    flat = read_file(tmp_path / "v.json", "gt")
+    assert flat.person_frame.tolist() == [0, 1, 1] and flat.track_ids.tolist() == [6, 5, 7]
+    assert flat.frame_offsets().tolist() == [0, 1, 3]

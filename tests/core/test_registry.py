@@ -3,6 +3,7 @@ import sys
 import textwrap
 
 import pytest
+
 from vposebench.errors import UnknownNameError, UserError
 from vposebench.registry import METHODS, Registry
 

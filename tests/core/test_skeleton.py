@@ -1,4 +1,5 @@
 import numpy as np
+
 from vposebench.skeleton import (
     GROUP_KEYS,
     JHMDB,
