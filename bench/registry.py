@@ -125,7 +125,7 @@ DATASETS: Registry = Registry(
     "dataset", builtin_module="vposebench.datasets", entry_point_group="vposebench.datasets"
 )
 METRICS: Registry = Registry("metric")
-TABLES: Registry = Registry("table")
+TABLES: Registry = Registry("table", builtin_module="vposebench.tables")
 
 register_method = METHODS.register
 register_dataset = DATASETS.register

@@ -27,3 +27,8 @@ def samples_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def conformance_dir(shared_dir: Path) -> Path:
     return shared_dir / "conformance" / "posetrack"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-expected", action="store_true",
+                     help="rewrite golden files under tests/*/expected (review the diff!)")

@@ -1,0 +1,294 @@
+"""Result records: the versioned, documented schema of one benchmark result.
+
+One record per (method config, dataset, split, protocol, seed), stored as JSON under
+``results/`` (see :mod:`vposebench.results_store`). Leaderboards, paper tables and the
+regression check are views over records; nothing else is read to make them.
+
+Schema version 1 (all values in percent where they are accuracies)::
+
+    schema_version  int, = SCHEMA_VERSION
+    key             str, "<method>-<dataset>-<split>-<protocol hash>-<config hash>-s<seed>"
+    method          str, registered name
+    config          dict, the method's full config (every default made explicit)
+    config_hash     str, sha256 of the canonical JSON of `config` (first 12 hex digits)
+    dataset         {name, split, root_fingerprint, videos, frames, subset}
+    protocol        Protocol: metric, box source, flip test, score threshold, decoder, ...
+    seed            int
+    metrics         {table: {column: Metric}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
+    breakdowns      {condition: {table: {column: Metric}}}; the same, on a slice (subset, occluded joints)
+    comparisons     [Comparison]: paired-bootstrap differences against another record's key
+    speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see measurement.md)
+    training        {checkpoint_hash, steps, seconds, final_loss} or null
+    label           str, display name in tables (e.g. "PTM (CoDA, capacity 16)")
+    tags            [str], the experiments this record belongs to (e.g. "ptm-table1")
+    provenance      dict, see vposebench.provenance.Provenance
+    notes           [str], anything a reader must know (e.g. a metric rule applied)
+    created         str, ISO time
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from typing import Any
+
+from .errors import UserError
+
+SCHEMA_VERSION = 1
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted-keys, no-whitespace JSON: the same config always hashes the same."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """Short content hash of a config (12 hex digits of sha256)."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:12]
+
+
+def _opt_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """A value with its 95 % bootstrap interval (None where undefined)."""
+
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("value", "ci_low", "ci_high"):
+            object.__setattr__(self, name, _opt_float(getattr(self, name)))
+
+    def to_dict(self) -> dict[str, float | None]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | float | None) -> Metric:
+        if data is None or isinstance(data, (int, float)):
+            return cls(data)
+        return cls(data.get("value"), data.get("ci_low"), data.get("ci_high"))
+
+    def contains(self, value: float | None) -> bool:
+        """True when `value` lies inside the interval (or both are undefined)."""
+        if value is None or self.value is None:
+            return value is None and self.value is None
+        if self.ci_low is None or self.ci_high is None:
+            return value == self.value
+        return self.ci_low <= value <= self.ci_high
+
+
+MetricTable = dict[str, dict[str, Metric]]
+
+
+def metric_table_to_dict(table: MetricTable) -> dict[str, dict[str, dict]]:
+    return {t: {c: m.to_dict() for c, m in cols.items()} for t, cols in table.items()}
+
+
+def metric_table_from_dict(data: dict[str, Any]) -> MetricTable:
+    return {t: {c: Metric.from_dict(m) for c, m in cols.items()} for t, cols in data.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """How predictions were produced and scored."""
+
+    metric: str  # "posetrack" | "pck"
+    box_source: str = "gt"  # "gt" | "gt-jitter" | "detections"
+    box_jitter: dict[str, float] | None = None  # jitter/dropout parameters for "gt-jitter"
+    detections: str | None = None  # fingerprint of the detections file
+    flip_test: bool = False
+    score_threshold: float = 0.0
+    decoder: str = "argmax-quarter-offset"
+    tracker: str = "greedy-iou-0.3"
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. pck alpha, temporal stride
+
+    def hash(self) -> str:
+        return config_hash(dataclasses.asdict(self))[:8]
+
+
+@dataclasses.dataclass(frozen=True)
+class LatencyStats:
+    """Per-frame latency distribution in milliseconds."""
+
+    median_ms: float
+    q1_ms: float
+    q3_ms: float
+    n: int
+
+    @property
+    def iqr_ms(self) -> float:
+        return self.q3_ms - self.q1_ms
+
+    @property
+    def fps(self) -> float:
+        return 1000.0 / self.median_ms if self.median_ms > 0 else math.inf
+
+
+@dataclasses.dataclass(frozen=True)
+class Speed:
+    """Speed and memory figures, each saying what it timed (docs/measurement.md)."""
+
+    mode: str  # "online" (batch = persons of one frame) | "offline"
+    device: str  # "cpu" | "cuda:<name>"
+    threads: int
+    precision: str  # "fp32" | "bf16" | "fp16"
+    warmup_frames: int
+    repeats: int
+    pose: LatencyStats  # crop warp + network + decoding + state update
+    end_to_end: LatencyStats  # decoded frame -> written prediction, tracker included
+    loading: LatencyStats | None  # image read + decode, timed separately
+    harness_overhead: float  # (end_to_end - pose) / pose, median over frames
+    repeat_pose_medians_ms: tuple[float, ...]  # one per repeat, to show stability
+    peak_rss_bytes: int | None
+    gpu_max_allocated_bytes: int | None
+    gpu_max_reserved_bytes: int | None
+    state_bytes: int  # the method's own state at its peak, from tensor sizes
+    parameters: int
+    flops_per_person: int
+    offline_crops_per_s: float | None = None
+    offline_batch: int | None = None
+    cudnn_benchmark: bool | None = None
+
+    @property
+    def fps(self) -> float:
+        return self.pose.fps
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Speed:
+        data = dict(data)
+        for key in ("pose", "end_to_end", "loading"):
+            if data.get(key) is not None:
+                data[key] = LatencyStats(**data[key])
+        data["repeat_pose_medians_ms"] = tuple(data.get("repeat_pose_medians_ms", ()))
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """Paired-bootstrap difference (this record minus `other`) on the same videos."""
+
+    other: str  # key of the other record
+    table: str
+    column: str
+    difference: Metric
+
+
+@dataclasses.dataclass
+class ResultRecord:
+    """One benchmark result. See the module docstring for the schema."""
+
+    method: str
+    config: dict[str, Any]
+    dataset: dict[str, Any]
+    protocol: Protocol
+    seed: int
+    metrics: MetricTable
+    provenance: dict[str, Any]
+    created: str
+    breakdowns: dict[str, MetricTable] = dataclasses.field(default_factory=dict)
+    comparisons: list[Comparison] = dataclasses.field(default_factory=list)
+    speed: Speed | None = None
+    training: dict[str, Any] | None = None
+    notes: list[str] = dataclasses.field(default_factory=list)
+    label: str = ""
+    tags: list[str] = dataclasses.field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = self.method
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.config)
+
+    @property
+    def key(self) -> str:
+        return record_key(self.method, self.config, self.dataset["name"], self.dataset["split"],
+                          self.protocol, self.seed)
+
+    def metric(self, table: str, column: str, condition: str | None = None) -> Metric:
+        source = self.metrics if condition is None else self.breakdowns.get(condition, {})
+        return source.get(table, {}).get(column, Metric(None))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "key": self.key,
+            "method": self.method,
+            "config": self.config,
+            "config_hash": self.config_hash,
+            "dataset": self.dataset,
+            "protocol": dataclasses.asdict(self.protocol),
+            "seed": self.seed,
+            "metrics": metric_table_to_dict(self.metrics),
+            "breakdowns": {k: metric_table_to_dict(v) for k, v in self.breakdowns.items()},
+            "comparisons": [
+                {"other": c.other, "table": c.table, "column": c.column,
+                 "difference": c.difference.to_dict()}
+                for c in self.comparisons
+            ],
+            "speed": None if self.speed is None else self.speed.to_dict(),
+            "training": self.training,
+            "provenance": self.provenance,
+            "notes": list(self.notes),
+            "label": self.label,
+            "tags": sorted(set(self.tags)),
+            "created": self.created,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> ResultRecord:
+        """Parse a record dict; a wrong version or a missing field is a UserError."""
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise UserError(f"unsupported record schema version {version!r} "
+                            f"(this vposebench reads {SCHEMA_VERSION})", path=source,
+                            field="schema_version")
+        try:
+            record = cls(
+                method=data["method"],
+                config=data["config"],
+                dataset=data["dataset"],
+                protocol=Protocol(**data["protocol"]),
+                seed=int(data["seed"]),
+                metrics=metric_table_from_dict(data["metrics"]),
+                provenance=data["provenance"],
+                created=data["created"],
+                breakdowns={k: metric_table_from_dict(v) for k, v in data.get("breakdowns", {}).items()},
+                comparisons=[
+                    Comparison(c["other"], c["table"], c["column"], Metric.from_dict(c["difference"]))
+                    for c in data.get("comparisons", [])
+                ],
+                speed=None if data.get("speed") is None else Speed.from_dict(data["speed"]),
+                training=data.get("training"),
+                notes=list(data.get("notes", [])),
+                label=data.get("label", ""),
+                tags=list(data.get("tags", [])),
+            )
+        except KeyError as exc:
+            raise UserError("missing field", path=source, field=str(exc.args[0])) from None
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"malformed record: {exc}", path=source) from None
+        if "key" in data and data["key"] != record.key:
+            raise UserError(f"key {data['key']!r} does not match the record's content "
+                            f"({record.key!r}); was it edited by hand?", path=source, field="key")
+        return record
+
+
+def record_key(method: str, config: dict[str, Any], dataset: str, split: str,
+               protocol: Protocol, seed: int) -> str:
+    """The file stem of a record: readable parts plus the content hashes that make it unique."""
+    return f"{method}-{dataset}-{split}-{protocol.metric}-{protocol.hash()}-{config_hash(config)}-s{seed}"

@@ -1,0 +1,81 @@
+"""Helpers shared by the table views: selecting records and building cells."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..records import Metric, ResultRecord
+
+#: the PoseTrack table's group columns (design.md JSON keys)
+POSETRACK_GROUPS = ("Head", "Shou", "Elb", "Wri", "Hip", "Knee", "Ankl", "Total")
+#: the PCK table's columns
+PCK_COLUMNS = ("Head", "Sho", "Elb", "Wri", "Hip", "Knee", "Ank", "Mean")
+
+
+def tagged(records: Iterable[ResultRecord], tag: str) -> list[ResultRecord]:
+    """The records that belong to experiment `tag`, in a stable order."""
+    return sorted((r for r in records if tag in r.tags), key=lambda r: (r.label, r.key))
+
+
+def metric_on(record: ResultRecord, table: str, column: str, condition: str | None = None) -> Metric:
+    """A metric overall, or on a condition: a breakdown, or the whole record if its dataset
+    *is* that subset."""
+    if condition is None or record.dataset.get("subset") == condition:
+        return record.metric(table, column)
+    return record.metric(table, column, condition)
+
+
+def difference_rows(records: list[ResultRecord], columns: dict[str, tuple[str, str, str | None]],
+                    label_of: Callable[[ResultRecord], str] = lambda r: r.label) -> list[dict[str, Any]]:
+    """Rows "Δ A − B" for every paired comparison between two records shown in a table.
+
+    `columns` maps a table column to the (metric table, metric column, condition) it shows;
+    a comparison is stored on the record as table "AP", column "Total", with the condition
+    appended after a colon when it is a breakdown (e.g. "Total:crowd").
+    """
+    by_key = {r.key: r for r in records}
+    rows = []
+    for record in records:
+        found: dict[str, Metric] = {}
+        other_key = None
+        for comp in record.comparisons:
+            if comp.other not in by_key:
+                continue
+            for name, (table, column, condition) in columns.items():
+                wanted = column if condition is None else f"{column}:{condition}"
+                if comp.table == table and comp.column == wanted:
+                    found[name] = comp.difference
+                    other_key = comp.other
+        if found and other_key is not None:
+            row: dict[str, Any] = {name: found.get(name) for name in columns}
+            row["_label"] = f"Δ {label_of(record)} − {label_of(by_key[other_key])}"
+            rows.append(row)
+    return rows
+
+
+def speed_cells(record: ResultRecord) -> dict[str, Any]:
+    """FPS, latency, memory, state, parameters and FLOPs of a record as table cells."""
+    speed = record.speed
+    if speed is None:
+        return {"FPS": None, "Latency ms": None, "Memory MB": None, "State KB": None,
+                "Params M": None, "GFLOPs": None}
+    if speed.gpu_max_allocated_bytes is not None:
+        memory = f"{speed.gpu_max_allocated_bytes / 2**20:.0f} (GPU)"
+    elif speed.peak_rss_bytes is not None:
+        memory = f"{speed.peak_rss_bytes / 2**20:.0f} (RSS)"
+    else:
+        memory = None
+    return {
+        "FPS": f"{speed.fps:.1f}",
+        "Latency ms": f"{speed.pose.median_ms:.1f} ± {speed.pose.iqr_ms / 2:.1f}",
+        "Memory MB": memory,
+        "State KB": f"{speed.state_bytes / 1024:.0f}",
+        "Params M": f"{speed.parameters / 1e6:.2f}",
+        "GFLOPs": f"{speed.flops_per_person / 1e9:.3f}",
+    }
+
+
+SPEED_NOTE = ("FPS = 1 / median per-frame `pose` latency (crop warp + network + decoding + state "
+              "update; online, batch = persons of one frame); Latency = median ± IQR/2; Memory = "
+              "peak GPU allocation on CUDA, else process peak RSS; GFLOPs per person.")

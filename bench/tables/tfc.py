@@ -1,0 +1,90 @@
+"""The TFC paper's tables and Fig. 3 (Li, Xu, Zhang, ICIP 2019) as views over tagged records."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..records import ResultRecord
+from ..registry import register_table
+from .base import Table
+from .common import PCK_COLUMNS, metric_on, tagged
+from .ptm import DIFF_NOTE, _frame, _metric_rows
+
+PCK_NOTE = ("PCK@alpha: distance <= alpha * max(w, h) of the GT person box; group = mean of the "
+            "pair; Mean = hits / trials pooled over the 13 table joints.")
+
+
+def _pck_table(records: list[ResultRecord], tag: str, title: str) -> Table:
+    chosen = tagged(records, tag)
+    columns = {c: ("PCK", c, None) for c in PCK_COLUMNS}
+    return Table(tag, title, _frame(_metric_rows(chosen, columns), "method"),
+                 notes=[PCK_NOTE, DIFF_NOTE])
+
+
+@register_table("tfc-table1")
+def jhmdb_table(records: list[ResultRecord]) -> Table:
+    """TFC Table 1 layout: per-joint PCK on the sub-JHMDB-style protocol."""
+    return _pck_table(records, "tfc-table1", "TFC Table 1 layout: PCK, sub-JHMDB protocol")
+
+
+@register_table("tfc-table2")
+def penn_table(records: list[ResultRecord]) -> Table:
+    """TFC Table 2 layout: per-joint PCK on the Penn-Action-style protocol."""
+    return _pck_table(records, "tfc-table2", "TFC Table 2 layout: PCK, Penn Action protocol")
+
+
+def downsampling_rate(record: ResultRecord) -> int:
+    return int(record.protocol.options.get("temporal_stride", 1))
+
+
+@register_table("tfc-fig3")
+def downsampling_table(records: list[ResultRecord]) -> Table:
+    """TFC Fig. 3 as a table: PCK Mean per temporal downsampling rate and method."""
+    chosen = tagged(records, "tfc-fig3")
+    rates = sorted({downsampling_rate(r) for r in chosen})
+    labels = sorted({r.label for r in chosen})
+    rows = []
+    for label in labels:
+        row: dict = {"method": label}
+        for rate in rates:
+            match = [r for r in chosen if r.label == label and downsampling_rate(r) == rate]
+            row[f"{rate}x"] = metric_on(match[0], "PCK", "Mean") if match else None
+        rows.append(row)
+    return Table("tfc-fig3", "TFC Fig. 3: PCK Mean under temporal downsampling",
+                 pd.DataFrame(rows), notes=[PCK_NOTE])
+
+
+def plot_downsampling(records: list[ResultRecord], out: str | os.PathLike[str]) -> Path:
+    """Write the Fig. 3 curve (PCK Mean vs downsampling rate, 95 % bands) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..atomic import atomic_write
+
+    chosen = tagged(records, "tfc-fig3")
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=120)
+    for label in sorted({r.label for r in chosen}):
+        points = sorted((downsampling_rate(r), metric_on(r, "PCK", "Mean")) for r in chosen if r.label == label)
+        xs = [x for x, _ in points]
+        ys = [m.value for _, m in points]
+        ax.plot(xs, ys, marker="o", label=label)
+        lows = [m.ci_low if m.ci_low is not None else m.value for _, m in points]
+        highs = [m.ci_high if m.ci_high is not None else m.value for _, m in points]
+        ax.fill_between(xs, lows, highs, alpha=0.2)
+    ax.set_xlabel("temporal downsampling rate")
+    ax.set_ylabel("PCK@0.2 Mean (%)")
+    ax.set_title("Robustness to temporal downsampling")
+    ax.grid(alpha=0.3)
+    if chosen:
+        ax.legend()
+    fig.tight_layout()
+    path = Path(out)
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format="png")
+    plt.close(fig)
+    return path

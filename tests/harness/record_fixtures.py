@@ -1,0 +1,57 @@
+"""Small hand-made result records for table and record tests."""
+
+from __future__ import annotations
+
+from vposebench.records import (
+    Comparison,
+    LatencyStats,
+    Metric,
+    Protocol,
+    ResultRecord,
+    Speed,
+)
+
+PROV = {"git_commit": "abc", "git_dirty": False, "seed": 0}
+
+
+def speed(median: float, params: int = 1_500_000) -> Speed:
+    lat = LatencyStats(median, median - 1, median + 1, 100)
+    return Speed(mode="online", device="cpu", threads=1, precision="fp32", warmup_frames=10,
+                 repeats=3, pose=lat, end_to_end=LatencyStats(median + 0.5, median - 0.5, median + 1.5, 100),
+                 loading=None, harness_overhead=0.02, repeat_pose_medians_ms=(median, median, median),
+                 peak_rss_bytes=300 * 2**20, gpu_max_allocated_bytes=None, gpu_max_reserved_bytes=None,
+                 state_bytes=4096, parameters=params, flops_per_person=250_000_000)
+
+
+def posetrack_record(method: str, label: str, ap: float, mota: float, *, tags=(), config=None,
+                     crowd=None, wri=None, fps_ms=20.0, comparisons=()) -> ResultRecord:
+    metrics = {"AP": {"Total": Metric(ap, ap - 1, ap + 1), "Wri": Metric(wri or ap - 5),
+                      "Ankl": Metric(ap - 7)},
+               "MOTA": {"Total": Metric(mota, mota - 2, mota + 2), "Wri": Metric(mota - 3),
+                        "Ankl": Metric(mota - 4)}}
+    breakdowns = {}
+    if crowd is not None:
+        breakdowns["crowd"] = {"AP": {"Total": Metric(crowd[0])}, "MOTA": {"Total": Metric(crowd[1])}}
+    return ResultRecord(
+        method=method, config=config or {"backbone": "resnet18"},
+        dataset={"name": "synthetic", "split": "val", "videos": 4},
+        protocol=Protocol(metric="posetrack"), seed=0, metrics=metrics, provenance=PROV,
+        created="2026-11-22T00:00:00+00:00", breakdowns=breakdowns, speed=speed(fps_ms),
+        label=label, tags=list(tags), comparisons=list(comparisons),
+    )
+
+
+def pck_record(label: str, mean: float, *, tags=(), stride=1, config=None) -> ResultRecord:
+    cols = ("Head", "Sho", "Elb", "Wri", "Hip", "Knee", "Ank")
+    metrics = {"PCK": {c: Metric(mean + i - 3) for i, c in enumerate(cols)} | {"Mean": Metric(mean, mean - 0.5, mean + 0.5)}}
+    return ResultRecord(
+        method=label.lower(), config=config or {"backbone": "cpm"},
+        dataset={"name": "synthetic_jhmdb", "split": "test"},
+        protocol=Protocol(metric="pck", options={"alpha": 0.2, "temporal_stride": stride}), seed=0,
+        metrics=metrics, provenance=PROV, created="2026-11-22T00:00:00+00:00", label=label,
+        tags=list(tags),
+    )
+
+
+def comparison(other: ResultRecord, table: str, column: str, diff: float) -> Comparison:
+    return Comparison(other.key, table, column, Metric(diff, diff - 0.5, diff + 0.5))

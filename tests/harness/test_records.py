@@ -1,0 +1,61 @@
+import json
+import math
+
+import pytest
+from harness.record_fixtures import pck_record, posetrack_record
+
+from vposebench.errors import UserError
+from vposebench.records import Metric, Protocol, ResultRecord, config_hash
+from vposebench.results_store import ResultsStore
+
+
+def test_round_trip_through_json(tmp_path):
+    record = posetrack_record("ptm", "PTM", 70.0, 60.0, tags=["ptm-table1"], crowd=(65.0, 55.0))
+    store = ResultsStore(tmp_path)
+    path = store.save(record)
+    assert path.name == f"{record.key}.json"
+    back = store.load(record.key)
+    assert back.to_dict() == record.to_dict()
+    assert back.speed.fps == pytest.approx(50.0)
+    assert back.metric("AP", "Total", "crowd").value == 65.0
+
+
+def test_key_depends_on_config_protocol_and_seed():
+    a = posetrack_record("ptm", "A", 1, 1, config={"capacity": 1})
+    b = posetrack_record("ptm", "A", 1, 1, config={"capacity": 2})
+    assert a.key != b.key and a.config_hash != b.config_hash
+    assert config_hash({"x": 1, "y": 2}) == config_hash({"y": 2, "x": 1})
+    assert Protocol("posetrack").hash() != Protocol("posetrack", box_source="gt-jitter").hash()
+
+
+def test_nan_metrics_become_null_and_back():
+    m = Metric(float("nan"), None, math.inf)
+    assert m.to_dict() == {"value": None, "ci_low": None, "ci_high": None}
+    assert Metric(5.0, 4.0, 6.0).contains(4.5) and not Metric(5.0, 4.0, 6.0).contains(6.5)
+
+
+def test_bad_records_are_user_errors(tmp_path):
+    record = posetrack_record("ptm", "PTM", 70.0, 60.0)
+    data = record.to_dict()
+    with pytest.raises(UserError, match="schema version"):
+        ResultRecord.from_dict({**data, "schema_version": 99})
+    with pytest.raises(UserError, match="does not match"):
+        ResultRecord.from_dict({**data, "config": {"backbone": "other"}})
+    broken = dict(data)
+    del broken["metrics"]
+    with pytest.raises(UserError, match="missing field"):
+        ResultRecord.from_dict(broken)
+    store = ResultsStore(tmp_path)
+    store.save(record)
+    store.path_for(record.key).write_text(json.dumps(data)[:-20])
+    with pytest.raises(UserError, match="invalid JSON"):
+        store.load_all()
+
+
+def test_store_ignores_killed_writer_leftovers(tmp_path):
+    store = ResultsStore(tmp_path)
+    record = pck_record("CPM", 90.0)
+    store.save(record)
+    (tmp_path / "records" / ".x.json.abc.tmp").write_text("{partial")
+    assert store.keys() == [record.key]
+    assert not list((tmp_path / "records").glob("*.tmp"))

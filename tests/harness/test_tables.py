@@ -1,0 +1,60 @@
+"""Tables render from fixture records to the reviewed Markdown / LaTeX / CSV in expected/."""
+
+from pathlib import Path
+
+import pytest
+from harness.record_fixtures import comparison, pck_record, posetrack_record
+
+from vposebench.registry import TABLES
+from vposebench.tables.tfc import plot_downsampling
+
+EXPECTED = Path(__file__).parent / "expected"
+
+
+def fixture_records():
+    base = posetrack_record("baseline", "Baseline", 60.0, 50.0, tags=["ptm-table3"], fps_ms=10.0)
+    ptm = posetrack_record("ptm", "PTM", 63.5, 52.25, tags=["ptm-table3"], fps_ms=12.5,
+                           comparisons=[comparison(base, "AP", "Total", 3.5),
+                                        comparison(base, "MOTA", "Total", 2.25)])
+    caps = [posetrack_record("ptm", "PTM", 60 + c / 4, 50 + c / 8, tags=["ptm-table1"],
+                             config={"capacity": c}) for c in (4, 1, 16)]
+    vanilla = posetrack_record("ptm", "vanilla", 61.0, 51.0, tags=["ptm-table2"],
+                               config={"attention": "vanilla"}, crowd=(55.0, 45.0))
+    coda = posetrack_record("ptm", "CoDA", 61.5, 51.5, tags=["ptm-table2"],
+                            config={"attention": "coda"}, crowd=(57.0, 46.0),
+                            comparisons=[comparison(vanilla, "AP", "Total:crowd", 2.0)])
+    pck = [pck_record(name, mean - drop * (s - 1), stride=s, config={"s": s, "m": name},
+                      tags=["tfc-fig3"] + (["tfc-table1"] if s == 1 else []))
+           for name, mean, drop in (("CPM", 90.0, 2.0), ("TFC", 92.0, 0.5)) for s in (1, 4)]
+    return [base, ptm, *caps, vanilla, coda, *pck]
+
+
+CASES = [(name, fmt) for name in ("leaderboard", "ptm-table1", "ptm-table2", "ptm-table3", "tfc-table1", "tfc-fig3")
+         for fmt in ("markdown", "latex", "csv")]
+
+
+@pytest.mark.parametrize("name, fmt", CASES)
+def test_table_renders_as_reviewed(name, fmt, request):
+    text = TABLES.get(name)(fixture_records()).render(fmt)
+    suffix = {"markdown": "md", "latex": "tex", "csv": "csv"}[fmt]
+    path = EXPECTED / f"{name}.{suffix}"
+    if request.config.getoption("--update-expected", default=False):  # pragma: no cover
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_empty_tables_and_ordering():
+    records = fixture_records()
+    assert TABLES.get("ptm-kfr")(records).empty
+    cap = TABLES.get("ptm-table1")(records).frame
+    assert cap["capacity"].tolist() == ["1", "4", "16"]
+    lb = TABLES.get("leaderboard")(records).frame
+    synthetic = lb[lb["Dataset"] == "synthetic/val"]
+    values = [m.value for m in synthetic["AP"]]
+    assert values == sorted(values, reverse=True)
+
+
+def test_fig3_plot_is_written(tmp_path):
+    path = plot_downsampling(fixture_records(), tmp_path / "fig3.png")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
