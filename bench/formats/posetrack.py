@@ -87,6 +87,9 @@ def detect_format(data: Any, path: PathLike) -> str:
 
 
 # ----------------------------------------------------------------------------- field checks
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 class _Fields:
     """Typed access to JSON fields with errors that name the file and the field."""
 
@@ -112,9 +115,11 @@ class _Fields:
 
     def int_(self, value: Any, field: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise self.fail(field, f"expected an integer, got {value!r}")
+            if not (isinstance(value, float) and value.is_integer()):
+                raise self.fail(field, f"expected an integer, got {value!r}")
+            value = int(value)
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise self.fail(field, f"integer {value} is out of the 64-bit range")
         return value
 
     def bool_(self, value: Any, field: str) -> bool:
@@ -336,7 +341,7 @@ def _pt18_persons_fast(anns: list, by_id: dict[int, int], kind: str, n_joints: i
         return None
     if kps is None or boxes is None or heads is None or (kind == "pred" and scores is None):
         return None
-    if not all(type(t) is int for t in tracks):  # noqa: E721 - bools and floats are wrong here
+    if not all(type(t) is int and _INT64_MIN <= t <= _INT64_MAX for t in tracks):  # noqa: E721 - bools and floats are wrong here
         return None
     track_arr = np.array(tracks, dtype=np.int64)
     pscore = np.array([np.nan if s is None else s for s in person_scores], dtype=object)
@@ -388,20 +393,12 @@ def _read_pt18(data: dict, path: Path, kind: str, expected: Skeleton | None) -> 
 
 # ----------------------------------------------------------------------------- PT17
 def _pt17_points(rect: dict, f: _Fields, field: str) -> list[tuple[int, dict, str]]:
-    annopoints = rect.get("annopoints")
-    if annopoints is None:
+    annopoints = _pt17_objects(rect.get("annopoints"), f, f"{field}.annopoints")
+    if not annopoints:
         return []
-    if isinstance(annopoints, list):
-        if not annopoints:
-            return []
-        annopoints = annopoints[0]
-    points = annopoints.get("point") if isinstance(annopoints, dict) else None
-    if points is None:
-        return []
-    if isinstance(points, dict):
-        points = [points]
+    points = _pt17_objects(annopoints[0].get("point"), f, f"{field}.annopoints.point")
     out = []
-    for k, point in enumerate(f.list_(points, f"{field}.annopoints.point")):
+    for k, point in enumerate(points):
         pfield = f"{field}.annopoints.point[{k}]"
         joint = f.int_(_unwrap(f.get(point, "id", pfield)), f"{pfield}.id")
         if not 0 <= joint < POSETRACK17.num_joints:
@@ -418,6 +415,15 @@ def _pt17_list(value: Any, f: _Fields, field: str) -> list:
     return f.list_(value, field)
 
 
+def _pt17_objects(value: Any, f: _Fields, field: str) -> list[dict]:
+    """A list of objects (or one bare object); anything else names the field."""
+    items = _pt17_list(value, f, field)
+    for k, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise f.fail(f"{field}[{k}]", f"expected an object, got {type(item).__name__}")
+    return items
+
+
 def _pt17_name(frame: dict, f: _Fields, field: str) -> str:
     image = _unwrap(f.get(frame, "image", field))
     name = _unwrap(f.get(image, "name", f"{field}.image"))
@@ -428,9 +434,8 @@ def _pt17_name(frame: dict, f: _Fields, field: str) -> str:
 
 def _pt17_ignore_regions(frame: dict, f: _Fields, field: str) -> list[np.ndarray]:
     out = []
-    for r, region in enumerate(_pt17_list(frame.get("ignore_regions"), f, f"{field}.ignore_regions")):
-        points = _pt17_list(region.get("point") if isinstance(region, dict) else None, f,
-                            f"{field}.ignore_regions[{r}].point")
+    for r, region in enumerate(_pt17_objects(frame.get("ignore_regions"), f, f"{field}.ignore_regions")):
+        points = _pt17_objects(region.get("point"), f, f"{field}.ignore_regions[{r}].point")
         xy = [
             (f.number(_unwrap(p.get("x")), f"{field}.ignore_regions[{r}].point[{k}].x"),
              f.number(_unwrap(p.get("y")), f"{field}.ignore_regions[{r}].point[{k}].y"))
@@ -453,9 +458,9 @@ def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
     n = POSETRACK17.num_joints
     frames: list[FrameInfo] = []
     frame_of, kps_rows, tracks, heads, pscores = [], [], [], [], []
-    for i, frame in enumerate(_pt17_list(data["annolist"], f, "annolist")):
+    for i, frame in enumerate(_pt17_objects(data["annolist"], f, "annolist")):
         field = f"annolist[{i}]"
-        rects = _pt17_list(frame.get("annorect"), f, f"{field}.annorect")
+        rects = _pt17_objects(frame.get("annorect"), f, f"{field}.annorect")
         for k, rect in enumerate(rects):
             rfield = f"{field}.annorect[{k}]"
             kps = np.zeros((n, 3)) if kind == "gt" else np.full((n, 3), np.nan)
@@ -503,10 +508,17 @@ def read_file(path: PathLike, kind: str, *, skeleton: Skeleton | None = None) ->
     `skeleton`, when given, is the joint set a PT18 file must declare (files without
     categories are taken to use it).
     """
+    return parse_document(load_json(path), path, kind, skeleton=skeleton)
+
+
+def parse_document(data: Any, path: PathLike, kind: str, *, skeleton: Skeleton | None = None) -> PoseTrackFile:
+    """Parse an already loaded PT18 or PT17 document (e.g. a normalised PT17 ``.mat``).
+
+    `path` names the source in error messages.
+    """
     if kind not in ("gt", "pred"):
         raise ValueError(f"kind must be 'gt' or 'pred', got {kind!r}")
     p = Path(path)
-    data = load_json(p)
     if detect_format(data, p) == "pt17":
         parsed = _read_pt17(data, p, kind)
         if skeleton is not None and skeleton != POSETRACK17:
@@ -526,7 +538,17 @@ def read_annotations(
 
     `root` resolves each frame's `file_name` to an image path.
     """
-    parsed = read_file(path, "gt", skeleton=skeleton)
+    return _video_gt(read_file(path, "gt", skeleton=skeleton), root)
+
+
+def annotations_from_document(
+    data: Any, path: PathLike, *, root: PathLike | None = None, skeleton: Skeleton | None = None
+) -> VideoGT:
+    """Like :func:`read_annotations` for a document already in memory (`path` names it)."""
+    return _video_gt(parse_document(data, path, "gt", skeleton=skeleton), root)
+
+
+def _video_gt(parsed: PoseTrackFile, root: PathLike | None) -> VideoGT:
     root_path = Path(root) if root is not None else None
     offsets = parsed.frame_offsets()
     frames = []
@@ -613,7 +635,9 @@ def _dump(path: PathLike, doc: dict) -> None:
 def annotations_to_dict(video: VideoGT) -> dict:
     """The PT18 document for a ground-truth video."""
     vid_id = video.meta.get("vid_id")
-    images = _image_entries(video.frames, None if vid_id is None else str(vid_id), len(video.frames))
+    nframes = video.meta.get("nframes")  # the file's own count (trimmed files keep it)
+    nframes = nframes if isinstance(nframes, int) and not isinstance(nframes, bool) else len(video.frames)
+    images = _image_entries(video.frames, None if vid_id is None else str(vid_id), nframes)
     annotations = []
     for frame, image in zip(video.frames, images):
         for k, person in enumerate(frame.persons):
