@@ -1,6 +1,6 @@
 """Fixtures for the method tests, and a tiny real-format video dataset: stick figures walking.
 
-`write_sticks(root)` draws small videos with cv2 (PNG frames) and writes their ground truth
+`write_sticks(root)` draws small videos with cv2 (JPEG frames) and writes their ground truth
 as PoseTrack'18 JSON (`annotations/<split>/<video>.json`, 17 slots, ears never labelled,
 `bbox` by PoseTrack'18's keypoint rule); `StickDataset` reads them back through
 `vposebench.formats.posetrack`, the way a real adapter does. Each limb has its own colour and
@@ -65,8 +65,11 @@ def make_video(rng: np.random.Generator, name: str, split: str, frames: int, per
                 if REAL[a] and REAL[b]:
                     pa, pb = (tuple(int(round(v)) for v in xy[j]) for j in (a, b))
                     cv2.line(image, pa, pb, colour, 2, cv2.LINE_AA)
-            persons_gt.append(PersonGT(kps, track_id=tid, box=keypoint_box(kps, REAL, 1.3)))
-        file_name = f"images/{split}/{name}/{f:06d}.png"
+            head = xy[[0, 1, 2]]
+            head_box = np.concatenate([head.min(0) - 0.06 * height, head.max(0) + 0.06 * height])
+            persons_gt.append(PersonGT(kps, track_id=tid, box=keypoint_box(kps, REAL, 1.3),
+                                       head_box=head_box))
+        file_name = f"images/{split}/{name}/{f:06d}.jpg"
         gt_frames.append(FrameGT(index=f, file_name=file_name, persons=persons_gt))
         images.append(image)
     vid_id = f"{int(name.split('_')[0]):06d}"
@@ -81,7 +84,8 @@ def write_sticks(root: str | Path, *, splits: dict[str, int] | None = None, fram
     counter = 0
     for split, count in (splits or {"train": 3, "val": 1}).items():
         for _ in range(count):
-            name = f"{counter + 1:06d}_sticks_{split}"
+            # PoseTrack naming (the official evaluation derives frame ids from it)
+            name = f"{counter + 1:06d}_mpii_{'train' if split == 'train' else 'test'}"
             counter += 1
             video, images = make_video(rng, name, split, frames, persons, size)
             for frame, image in zip(video.frames, images):
