@@ -169,7 +169,7 @@ class TrackMemory:
             self.bank = vectors.new_zeros(num_joints, vectors.shape[1])
             self.bank_valid = np.zeros(num_joints, dtype=bool)
             self.bank_xy = np.zeros((num_joints, 2))
-        self.bank[joints] = vectors
+        self.bank[torch.as_tensor(joints, device=self.bank.device)] = vectors
         self.bank_valid[joints] = True
         self.bank_xy[joints] = xy
 
@@ -220,6 +220,11 @@ class WriteRule:
     write_threshold: float = 0.5
 
 
+def _index(values: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """Integer indices as a tensor on `like`'s device (GPU tensors are indexed on the GPU)."""
+    return torch.as_tensor(values, dtype=torch.int64, device=like.device)
+
+
 def feature_cells(points: np.ndarray, image_to_feature: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Image points (P, J, 2) -> nearest feature cells (P, J, 2) int and whether inside."""
     cells = np.rint(apply_matrices(points, image_to_feature)).astype(np.int64)
@@ -253,7 +258,7 @@ def write(memories: list[TrackMemory], y: torch.Tensor, quality: torch.Tensor,
         yp = y[p]
         if rule.kfr:
             high = real & (q[p] > rule.kfr_high) & pred_inside[p]
-            saved = yp[:, pred_cells[p, high, 1], pred_cells[p, high, 0]].T.clone()
+            saved = yp[:, _index(pred_cells[p, high, 1], y), _index(pred_cells[p, high, 0], y)].T.clone()
             if mem.bank is not None:
                 low = real & (q[p] < rule.kfr_low) & mem.bank_valid
                 if rule.kfr_cell == "saved":
@@ -264,7 +269,8 @@ def write(memories: list[TrackMemory], y: torch.Tensor, quality: torch.Tensor,
                 low &= inside
                 if low.any():
                     yp = yp.clone()
-                    yp[:, cells[low, 1], cells[low, 0]] = mem.bank[low].T.to(yp.dtype)
+                    rows = _index(np.flatnonzero(low), y)
+                    yp[:, _index(cells[low, 1], y), _index(cells[low, 0], y)] = mem.bank[rows].T.to(yp.dtype)
             if high.any():
                 mem.save_keypoints(np.flatnonzero(high), saved, joint_xy[p, high], num_joints)
         if not gate or q[p][real].sum() > rule.write_threshold * real.sum():

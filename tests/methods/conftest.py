@@ -115,6 +115,18 @@ class StickDataset(VideoDataset):
                                 root=self.root)
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Method tests run on one torch thread: on a shared, busy machine two-thread convolutions
+    can be many times slower than one-thread ones. The previous setting is restored."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def sticks_root(tmp_path_factory) -> Path:
     """3 training and 2 validation videos of 8 frames with 2 persons each."""

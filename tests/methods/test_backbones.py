@@ -5,7 +5,7 @@ import torch
 
 from vposebench.checkpoint import network_weights, read_state_dict
 from vposebench.errors import UserError
-from vposebench.interface import build_method
+from vposebench.interface import ClipBatch, build_method
 from vposebench.methods.backbones import build_network
 from vposebench.methods.backbones.cpm import CPMNet
 from vposebench.methods.backbones.cpn import CPNNet
@@ -152,3 +152,19 @@ def test_backbone_and_split_errors_are_user_errors():
         build_method("ptm", POSETRACK18, backbone="cpn", memory_stage="c4")
     with pytest.raises(UserError, match="input_size"):
         build_method("baseline", POSETRACK18, input_size="50x60")
+
+
+@pytest.mark.parametrize("backbone", ["simplebaseline", "cpn", "cpm"])
+def test_every_baseline_parameter_receives_gradient(backbone):
+    torch.manual_seed(0)
+    method = build_method("baseline", POSETRACK18, preset="tiny", backbone=backbone).train()
+    w, h = method.config.crop_size
+    hw, hh = method.config.heatmap_size
+    batch = ClipBatch(
+        images=torch.randint(0, 255, (2, 1, h, w, 3), dtype=torch.uint8),
+        targets=torch.rand(2, 1, 17, hh, hw), target_weight=torch.ones(2, 1, 17),
+        crop_matrices=torch.zeros(2, 1, 2, 3, dtype=torch.float64),
+        num_persons=torch.ones(2, 1, dtype=torch.int64), zero_temporal=torch.zeros(2, dtype=torch.bool))
+    method.loss(batch).backward()
+    missing = [n for n, p in method.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not missing, missing

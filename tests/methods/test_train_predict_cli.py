@@ -60,7 +60,7 @@ def test_train_then_predict_beats_the_untrained_model(sticks, sticks_registered,
     ckpt = tmp_path / "baseline.ckpt"
     code = cli.main(["train", "--method", "baseline", "--dataset", "sticks", "--root",
                      str(sticks("train").root), *TINY, "--set", "iterations=60", "--out", str(ckpt),
-                     "--quiet", "--threads", "2"])
+                     "--quiet", "--threads", "1"])
     assert code == 0 and "wrote" in capsys.readouterr().out
     assert load_checkpoint(ckpt).complete
     preds = tmp_path / "pred"

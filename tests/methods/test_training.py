@@ -6,6 +6,8 @@ import signal
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vposebench.checkpoint import Checkpoint, load_checkpoint, partial_path, save_checkpoint
 from vposebench.datasets.clips import ClipIndex, ClipSampler, SampleGeometry, joint_rule
@@ -28,6 +30,18 @@ def test_settings_are_routed_and_unknown_keys_named():
     assert not set(TrainConfig.field_names()) & {
         n for name in ("baseline", "ptm", "tfc", "refine")
         for n in build_method(name, POSETRACK18, preset="tiny").config_class.field_names()}
+
+
+@settings(max_examples=150, deadline=None)
+@given(key=st.sampled_from(["iterations", "lr", "lr_milestones", "optimizer", "split", "flip_prob"]),
+       text=st.text(max_size=12))
+def test_malformed_settings_are_user_errors(key, text):
+    try:
+        config = TrainConfig.from_dict({key: text})
+    except UserError as exc:
+        assert exc.field in (key, "config")
+    else:
+        assert isinstance(config.to_dict()[key], (int, float, str, list, type(None)))
 
 
 def test_learning_rate_schedule():
