@@ -24,11 +24,11 @@ from .interface import FrameInput, TemporalPoseMethod
 from .structures import FrameGT, FramePred, PersonPred, VideoGT, VideoPred
 from .tracker import IoUTracker
 
-#: a function giving the person boxes (P, 4) of a frame
-BoxSource = Callable[[FrameGT], np.ndarray]
+#: a function giving the person boxes (P, 4) of a frame of a video
+BoxSource = Callable[[VideoGT, FrameGT], np.ndarray]
 
 
-def gt_boxes(frame: FrameGT) -> np.ndarray:
+def gt_boxes(video: VideoGT, frame: FrameGT) -> np.ndarray:
     """The frame's ground-truth person boxes (`PersonGT.crop_box`: the annotated box, else the
     keypoints' extent; persons with neither are left out)."""
     rows = [box for box in (p.crop_box() for p in frame.persons) if box is not None]
@@ -55,7 +55,7 @@ def run_video(method: TemporalPoseMethod, video: VideoGT, *, tracker: IoUTracker
     for frame in video.frames:
         pred = FramePred(index=frame.index, file_name=frame.file_name, frame_id=frame.frame_id)
         frames.append(pred)
-        frame_boxes = boxes(frame)
+        frame_boxes = boxes(video, frame)
         if stats is not None:
             stats.frames += 1
         if len(frame_boxes) == 0:

@@ -238,6 +238,9 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
     data_info = {"name": dataset.name, "split": dataset.split, "root": str(dataset.root)}
     method_config, train_config = method.config.to_dict(), config.to_dict()
 
+    videos = [dataset.load_video(name) for name in dataset.video_names()]
+    if hasattr(dataset, "describe"):  # counts and the annotation fingerprint, for provenance
+        data_info["description"] = dataset.describe(videos).to_dict()
     start, losses = 0, []
     if resume:
         ckpt = _resume_point(out, method_name, method_config, train_config, data_info)
@@ -247,7 +250,6 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
             start, losses = ckpt.step, list(ckpt.losses)
             log.info("resuming %s from step %d", partial_path(out), start)
 
-    videos = [dataset.load_video(name) for name in dataset.video_names()]
     trains_on = joint_rule(dataset.protocol, config.train_joints)
     cfg = method.config
     geometry = SampleGeometry(cfg.crop_size, cfg.box_padding, cfg.heatmap_stride, cfg.target_sigma)

@@ -40,6 +40,6 @@ def test_gt_boxes_fall_back_to_the_keypoint_extent():
         PersonGT(kps, box=np.array([5.0, 5, 5, 9])),  # degenerate: keypoint extent instead
         PersonGT(np.zeros((17, 3))),  # nothing usable: left out
     ])
-    boxes = gt_boxes(frame)
+    boxes = gt_boxes(None, frame)
     assert boxes.shape == (2, 4)
     np.testing.assert_allclose(boxes[1], [10 - 3.3, 11 - 3.3, 32 + 3.3, 33 + 3.3])
