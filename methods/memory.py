@@ -99,12 +99,18 @@ class MemoryAttention(nn.Module):
         cells = valid.repeat_interleave(h * w, dim=1) | ~nonempty[:, None]
         q = self._heads(self.query(x)[:, None])
         k, v = self._heads(keys), self._heads(values)
+        all_valid = bool(cells.all())
         mixed = None
         for use_coda in (False, True):
             rows = coda == use_coda
-            if bool(rows.any()):
-                att = self.weights(q, k, cells, use_coda) @ v  # (B, N, n, C/N)
-                mixed = att if mixed is None else torch.where(rows.view(-1, 1, 1, 1), att, mixed)
+            if not bool(rows.any()):
+                continue
+            if use_coda:
+                att = self.weights(q, k, cells, True) @ v  # (B, N, n, C/N)
+            else:  # softmax_i(s / sqrt(c_bar / N)) V, fused (no n x l weights kept on GPU)
+                mask = None if all_valid else cells[:, None, None, :]
+                att = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale)
+            mixed = att if mixed is None else torch.where(rows.view(-1, 1, 1, 1), att, mixed)
         aligned = mixed.permute(0, 1, 3, 2).reshape(b, c, h, w)
         y = self.alpha * x + (1.0 - self.alpha) * aligned
         return torch.where(nonempty.view(-1, 1, 1, 1), y, x)
