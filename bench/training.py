@@ -160,6 +160,8 @@ class TrainResult:
     losses: list[float]
     seconds: float
     samples: int
+    #: steps whose loss involved no trainable parameter (no update was made)
+    idle_steps: int = 0
 
 
 def resolve_device(device: str) -> torch.device:
@@ -231,6 +233,11 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
     dev = resolve_device(device)
     torch.manual_seed(config.seed)
     method = build_method(method_name, dataset.skeleton, **(method_settings or {}))
+    missing = [a for a in ("config", "net", "temporal_modules", "load_network_state")
+               if not hasattr(method, a)]
+    if missing:
+        raise UserError(f"{method_name} cannot be trained here: it lacks {', '.join(missing)} "
+                        "(derive it from vposebench.methods.topdown.TopDownMethod)", field="--method")
     scope = _initialise(method, config)
     method.to(dev)
     params = [p for p in method.parameters() if p.requires_grad]
@@ -271,6 +278,7 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
                           losses=losses, provenance=collect(config.seed).to_dict())
 
     began = time.perf_counter()
+    idle = 0
     with _interrupt_at_step_boundary() as interrupted:
         for step, batch in enumerate(loader, start=start):
             for group in optimizer.param_groups:
@@ -280,8 +288,12 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
                 method.net.eval()  # frozen network: BatchNorm keeps its statistics
             loss = method.loss(batch.to(dev))
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if loss.requires_grad:
+                loss.backward()
+                optimizer.step()
+            else:  # e.g. ptm with a frozen network and no write past the quality gate yet
+                idle += 1
+                log.info("step %d: nothing trainable took part in the loss; no update", step)
             losses.append(float(loss.detach()))
             if not math.isfinite(losses[-1]):
                 raise UserError(f"the loss became {losses[-1]} at step {step}; lower lr",
@@ -299,7 +311,7 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
     partial_path(out).unlink(missing_ok=True)
     method.eval()
     return TrainResult(out, config.iterations, start, losses, time.perf_counter() - began,
-                       (config.iterations - start) * config.batch_size)
+                       (config.iterations - start) * config.batch_size, idle)
 
 
 @contextlib.contextmanager

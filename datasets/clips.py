@@ -142,9 +142,11 @@ class ClipSampler:
                  geometry: SampleGeometry, ranges: AugmentationRanges, *, batch_size: int,
                  seed: int, trains_on: Callable[[PersonGT], np.ndarray], image_cache: int = 64) -> None:
         if len(index) == 0:
-            raise UserError(f"no training samples of the kind {index.spec.mode!r} "
-                            f"(length {index.spec.length}) in this dataset split; "
-                            "try a shorter clip_length or a larger max_gap", field="dataset")
+            hint = {"single": "no labelled person with a usable box",
+                    "consecutive": f"no track has {index.spec.length} consecutive labelled frames "
+                                   "(try a shorter clip_length or a larger max_gap)",
+                    "reference": "no track has two labelled frames"}[index.spec.mode]
+            raise UserError(f"no training samples in this dataset split: {hint}", field="dataset")
         self.videos, self.index, self.skeleton = videos, index, skeleton
         self.geometry, self.ranges = geometry, ranges
         self.batch_size, self.seed = batch_size, seed

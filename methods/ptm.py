@@ -76,8 +76,11 @@ class PTMConfig(PoseConfig):
         choice(self.attention, ("vanilla", "coda", "auto"), "attention")
         choice(self.coda_normalise, ("none", "mean"), "coda_normalise")
         choice(self.kfr_cell, ("saved", "predicted"), "kfr_cell")
-        for name in ("capacity", "heads", "clip_length"):
+        for name in ("capacity", "heads"):
             positive(getattr(self, name), name)
+        if self.clip_length < 2:
+            raise UserError("must be >= 2 (the memory is read from earlier frames of the clip)",
+                            field="clip_length")
         if not 0 <= self.kfr_low <= self.kfr_high:
             raise UserError("need 0 <= kfr_low <= kfr_high", field="kfr_low")
 

@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
                         path=args.checkpoint, field="skeleton")
     method = checkpoint.build(resolve_device(args.device))
     names = dataset.video_names()
+    if not names:
+        raise UserError(f"no videos in split {dataset.split!r} of dataset {args.dataset!r}",
+                        path=dataset.root)
     videos = (dataset.load_video(n) for n in tqdm(names, desc=f"predict {args.method}", unit="video"))
     tracker = IoUTracker(args.iou_threshold, args.tracker)
     stats = predict_videos(method, videos, args.out, tracker=tracker)

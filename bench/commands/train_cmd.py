@@ -63,4 +63,7 @@ def run(args: argparse.Namespace) -> int:
     final = f"{result.losses[-1]:.4g}" if result.losses else "n/a"
     print(f"wrote {result.checkpoint} ({result.steps} steps{resumed}, final loss {final}, "
           f"{result.seconds:.1f} s)")
+    if result.idle_steps:
+        print(f"note: in {result.idle_steps} steps nothing trainable took part in the loss "
+              "(ptm: no stored map passed the write threshold; see train_quality_gate)")
     return 0

@@ -94,6 +94,8 @@ def test_train_then_predict_beats_the_untrained_model(sticks, sticks_registered,
     (["train", "--method", "baseline", "--set", "capacity=3"], "unknown setting 'capacity'"),
     (["train", "--method", "baseline", "--set", "iterations=zero"], "cannot parse 'zero' as int"),
     (["train", "--method", "basline"], "did you mean 'baseline'"),
+    (["predict", "--method", "baseline", "--checkpoint", "{ckpt}", "--split", "val", "--root", "{empty}"],
+     "no videos in split 'val'"),
 ])
 def test_user_errors_are_one_line_exit_2(sticks, sticks_registered, tmp_path, capsys, args, message):
     ckpt = tmp_path / "b.ckpt"
@@ -102,8 +104,10 @@ def test_user_errors_are_one_line_exit_2(sticks, sticks_registered, tmp_path, ca
                          str(sticks("train").root), *TINY, "--set", "iterations=1", "--out",
                          str(ckpt), "--quiet"]) == 0
         capsys.readouterr()
-    args = [a.format(ckpt=ckpt, missing=tmp_path / "none.ckpt") for a in args]
-    common = ["--dataset", "sticks", "--root", str(sticks("train").root), "--out", str(tmp_path / "o")]
+    args = [a.format(ckpt=ckpt, missing=tmp_path / "none.ckpt", empty=tmp_path) for a in args]
+    common = ["--dataset", "sticks", "--out", str(tmp_path / "o")]
+    if "--root" not in args:
+        common += ["--root", str(sticks("train").root)]
     assert cli.main([*args, *common]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err

@@ -189,3 +189,16 @@ def test_ptm_starts_from_a_baseline_checkpoint_and_trains_the_memory(sticks, tmp
     fresh = build_method("ptm", POSETRACK18, **ptm.config).state_dict()
     changed = [k for k in ptm.model if k.startswith("memory.") and not torch.equal(ptm.model[k], fresh[k])]
     assert {"memory.alpha_logit", "memory.key.weight", "memory.value.weight"} <= set(changed)
+
+
+def test_steps_without_anything_to_train_make_no_update(sticks, tmp_path):
+    _run(sticks("train"), tmp_path / "base.ckpt", iterations=1)
+    result = _run(sticks("train"), tmp_path / "ptm.ckpt", method="ptm", iterations=2, clip_length=2,
+                  init_checkpoint=str(tmp_path / "base.ckpt"), write_threshold=1e9)
+    assert result.idle_steps == 2 and len(result.losses) == 2
+    torch.manual_seed(0)
+    ptm = load_checkpoint(tmp_path / "ptm.ckpt")
+    fresh = build_method("ptm", POSETRACK18, **ptm.config).state_dict()
+    assert all(torch.equal(ptm.model[k], fresh[k]) for k in fresh if k.startswith("memory."))
+    with pytest.raises(UserError, match="clip_length"):
+        build_method("ptm", POSETRACK18, clip_length=1)
