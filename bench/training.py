@@ -217,6 +217,24 @@ def _resume_point(out: Path, method: str, method_config: dict, train_config: dic
     return ckpt
 
 
+def build_sampler(method: TemporalPoseMethod, dataset: Any, videos: list, config: TrainConfig) -> Any:
+    """The batches `method` trains on: its clip spec over the videos, its crop geometry."""
+    from vposebench.datasets.clips import ClipIndex, ClipSampler, SampleGeometry, joint_rule
+    from vposebench.datasets.transforms import AugmentationRanges
+
+    trains_on = joint_rule(dataset.protocol, config.train_joints)
+    cfg = method.config
+    geometry = SampleGeometry(cfg.crop_size, cfg.box_padding, cfg.heatmap_stride, cfg.target_sigma)
+    index = ClipIndex(videos, method.clip_spec(), trains_on=trains_on,
+                      real=dataset.skeleton.evaluated, max_gap=config.max_gap,
+                      min_joints=config.min_joints)
+    ranges = AugmentationRanges(config.scale_factor, config.rotation_factor,
+                                config.rotation_prob, config.flip_prob)
+    return ClipSampler(videos, index, dataset.skeleton, geometry, ranges,
+                       batch_size=config.batch_size, seed=config.seed, trains_on=trains_on,
+                       image_cache=config.image_cache)
+
+
 def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
           method_settings: dict[str, str] | None = None, config: TrainConfig | None = None,
           device: str = "cpu", resume: bool = True,
@@ -225,9 +243,6 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
 
     `progress(step, total, loss)` is called after every step (the CLI shows a tqdm bar).
     """
-    from vposebench.datasets.clips import ClipIndex, ClipSampler, SampleGeometry, joint_rule
-    from vposebench.datasets.transforms import AugmentationRanges
-
     config = config or TrainConfig()
     out = Path(out)
     dev = resolve_device(device)
@@ -257,17 +272,7 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
             start, losses = ckpt.step, list(ckpt.losses)
             log.info("resuming %s from step %d", partial_path(out), start)
 
-    trains_on = joint_rule(dataset.protocol, config.train_joints)
-    cfg = method.config
-    geometry = SampleGeometry(cfg.crop_size, cfg.box_padding, cfg.heatmap_stride, cfg.target_sigma)
-    index = ClipIndex(videos, method.clip_spec(), trains_on=trains_on,
-                      real=dataset.skeleton.evaluated, max_gap=config.max_gap,
-                      min_joints=config.min_joints)
-    ranges = AugmentationRanges(config.scale_factor, config.rotation_factor,
-                                config.rotation_prob, config.flip_prob)
-    sampler = ClipSampler(videos, index, dataset.skeleton, geometry, ranges,
-                          batch_size=config.batch_size, seed=config.seed, trains_on=trains_on,
-                          image_cache=config.image_cache)
+    sampler = build_sampler(method, dataset, videos, config)
     loader = DataLoader(_Batches(sampler), batch_size=None, sampler=range(start, config.iterations),
                         num_workers=config.num_workers, collate_fn=_as_is)
 

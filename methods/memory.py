@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -201,7 +202,7 @@ class MemoryStore:
             mem = self.tracks[track_id] = TrackMemory(self.capacity)
         return mem
 
-    def drop(self, track_ids) -> None:
+    def drop(self, track_ids: Iterable[int]) -> None:
         for t in track_ids:
             self.tracks.pop(int(t), None)
 
@@ -242,7 +243,7 @@ def feature_cells(points: np.ndarray, image_to_feature: np.ndarray, size: tuple[
 def write(memories: list[TrackMemory], y: torch.Tensor, quality: torch.Tensor,
           heatmaps: torch.Tensor, crop_matrices: np.ndarray, heatmap_stride: int,
           feature_stride: int, real: np.ndarray, rule: WriteRule, gate: bool = True,
-          project=None) -> None:
+          project: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None) -> None:
     """The write for a batch of persons (PTM paper, Sec. 2.2, "Write operation").
 
     For each person: keypoint feature replacement (joints above `kfr_high` save their cell's

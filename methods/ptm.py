@@ -15,6 +15,8 @@ init_checkpoint=...`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,6 +26,7 @@ from vposebench.config import choice, positive
 from vposebench.errors import UserError
 from vposebench.interface import ClipBatch, ClipSpec, FrameInput
 from vposebench.registry import register_method
+from vposebench.skeleton import Skeleton
 
 from .backbones import SPLITS, PoseNetwork, build_network
 from .config import PoseConfig
@@ -94,7 +97,7 @@ class PoseTemporalMemory(TopDownMethod):
     past_frames = None
     config: PTMConfig
 
-    def __init__(self, skeleton, config: PTMConfig | None = None, **overrides) -> None:
+    def __init__(self, skeleton: Skeleton, config: PTMConfig | None = None, **overrides: Any) -> None:
         super().__init__(skeleton, config, **overrides)
         c = self.config
         self.memory = MemoryAttention(self.net.feature_channels, c.heads, c.embed_channels,
@@ -128,7 +131,7 @@ class PoseTemporalMemory(TopDownMethod):
     def reset(self) -> None:
         self.store.clear()
 
-    def end_tracks(self, track_ids) -> None:
+    def end_tracks(self, track_ids: Iterable[int]) -> None:
         self.store.drop(track_ids)
 
     def state_bytes(self) -> int:

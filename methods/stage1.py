@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import torch
 
 from vposebench.errors import UserError
 from vposebench.interface import ClipBatch, ClipSpec, FrameInput
+from vposebench.skeleton import Skeleton
 
 from .backbones import PoseNetwork, build_network
 from .config import PoseConfig
@@ -54,7 +56,7 @@ class StageOneMethod(TopDownMethod):
     past_frames = 1
     config: StageOneConfig
 
-    def __init__(self, skeleton, config: StageOneConfig | None = None, **overrides: Any) -> None:
+    def __init__(self, skeleton: Skeleton, config: StageOneConfig | None = None, **overrides: Any) -> None:
         super().__init__(skeleton, config, **overrides)
         #: track id -> what the next frame of that track needs (a tuple of tensors/arrays)
         self.tracks: dict[int, tuple] = {}
@@ -69,7 +71,7 @@ class StageOneMethod(TopDownMethod):
     def reset(self) -> None:
         self.tracks.clear()
 
-    def end_tracks(self, track_ids) -> None:
+    def end_tracks(self, track_ids: Iterable[int]) -> None:
         for t in track_ids:
             self.tracks.pop(int(t), None)
 

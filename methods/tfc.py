@@ -9,6 +9,8 @@ weighted by its ground-truth heatmaps.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,8 +18,9 @@ from torch import nn
 
 from vposebench.interface import ClipBatch
 from vposebench.registry import register_method
+from vposebench.skeleton import Skeleton
 
-from .stage1 import StageOneMethod
+from .stage1 import StageOneConfig, StageOneMethod
 
 
 def keypoint_features(heatmaps: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
@@ -51,7 +54,7 @@ class TemporalFeatureCorrelation(StageOneMethod):
     name = "tfc"
     state_per_track = "the previous frame's L2-normalised keypoint features (J x C)"
 
-    def __init__(self, skeleton, config=None, **overrides) -> None:
+    def __init__(self, skeleton: Skeleton, config: StageOneConfig | None = None, **overrides: Any) -> None:
         super().__init__(skeleton, config, **overrides)
         self.scale = ScaleLayer(skeleton.num_joints)
 

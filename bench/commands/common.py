@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import torch
 
 from ..errors import UserError
 from ..registry import DATASETS
+
+if TYPE_CHECKING:
+    from vposebench.datasets.base import VideoDataset
 
 
 def add_device_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +28,7 @@ def apply_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def open_dataset(name: str, root: str | None, split: str | None, preferred: str):
+def open_dataset(name: str, root: str | None, split: str | None, preferred: str) -> VideoDataset:
     """A registered dataset; `split` None picks `preferred` when the dataset has it."""
     cls = DATASETS.get(name)
     if root is None:
