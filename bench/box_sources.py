@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .boxes import box_is_valid, keypoint_box, xywh_to_xyxy
+from .boxes import xywh_to_xyxy
 from .errors import UserError
 from .formats.posetrack import _Fields, load_json
 from .structures import FrameGT, VideoGT
@@ -32,14 +32,6 @@ class FrameBoxes:
     @classmethod
     def empty(cls) -> FrameBoxes:
         return cls(np.zeros((0, 4)), np.zeros(0))
-
-
-def gt_person_box(person) -> np.ndarray | None:
-    """A GT person's box: the annotated box, else the 1.3x extent of its annotated joints."""
-    if person.box is not None and box_is_valid(person.box):
-        return person.box
-    box = keypoint_box(person.keypoints, person.annotated, scale=1.3)
-    return box if box_is_valid(box) else None
 
 
 class BoxSource:
@@ -60,7 +52,7 @@ class GTBoxes(BoxSource):
     name = "gt"
 
     def boxes(self, video: VideoGT, frame: FrameGT) -> FrameBoxes:
-        rows = [b for b in (gt_person_box(p) for p in frame.persons) if b is not None]
+        rows = [b for b in (p.crop_box() for p in frame.persons) if b is not None]
         if not rows:
             return FrameBoxes.empty()
         return FrameBoxes(np.stack(rows), np.ones(len(rows)))

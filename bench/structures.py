@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .boxes import box_is_valid, keypoint_box
 from .errors import UserError
 from .skeleton import Skeleton
 
@@ -57,6 +58,14 @@ class PersonGT:
     def visible(self) -> np.ndarray:
         """(J,) bool: v > 0."""
         return self.keypoints[:, 2] > 0
+
+    def crop_box(self, scale: float = 1.3) -> np.ndarray | None:
+        """The person box; without a valid one, the annotated keypoints' extent enlarged
+        `scale` times (PoseTrack'18's rule for `bbox`); None when neither is usable."""
+        if self.box is not None and box_is_valid(self.box):
+            return self.box
+        box = keypoint_box(self.keypoints, self.annotated, scale)
+        return box if box_is_valid(box) else None
 
 
 @dataclasses.dataclass

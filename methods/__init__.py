@@ -1,1 +1,8 @@
 """Backbones and the registered temporal pose methods (registered on import)."""
+
+from . import (
+    baseline,  # noqa: F401  (registers "baseline")
+    ptm,  # noqa: F401  (registers "ptm")
+    refine,  # noqa: F401  (registers "refine")
+    tfc,  # noqa: F401  (registers "tfc")
+)

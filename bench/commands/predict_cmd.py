@@ -1,0 +1,67 @@
+"""Run a trained method over a dataset split and write PoseTrack'18 predictions.
+
+One JSON file per video (named after the video), every frame listed in order, track ids from
+the shared IoU tracker, per-joint scores. Person boxes are the ground-truth boxes.
+
+Example:
+  vposebench predict --method ptm --checkpoint ptm.ckpt --dataset synthetic \\
+      --root data/synth --split val --out preds/ptm
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..checkpoint import load_checkpoint
+from ..errors import UserError
+from ..runner import predict_videos
+from ..tracker import MATCHERS, IoUTracker
+from ..training import resolve_device
+from .common import add_device_arguments, apply_threads, open_dataset
+
+NAME = "predict"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", required=True, help="registered method name")
+    parser.add_argument("--checkpoint", required=True, help="checkpoint written by train")
+    parser.add_argument("--dataset", required=True, help="registered dataset name")
+    parser.add_argument("--root", help="dataset folder")
+    parser.add_argument("--split", help="dataset split (default: val when it exists)")
+    parser.add_argument("--out", required=True, help="folder for the prediction files")
+    parser.add_argument("--tracker", default="greedy", choices=sorted(MATCHERS),
+                        help="IoU matching of boxes across frames (default: greedy)")
+    parser.add_argument("--iou-threshold", type=float, default=0.3,
+                        help="smallest IoU that continues a track (default: 0.3)")
+    add_device_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    apply_threads(args.threads)
+    if not 0 <= args.iou_threshold <= 1:
+        raise UserError(f"must be in [0, 1], got {args.iou_threshold}", field="--iou-threshold")
+    checkpoint = load_checkpoint(args.checkpoint)
+    if checkpoint.method != args.method:
+        raise UserError(f"the checkpoint holds method {checkpoint.method!r}, not "
+                        f"{args.method!r}", path=args.checkpoint, field="method")
+    if not checkpoint.complete:
+        raise UserError(f"training stopped at step {checkpoint.step}; finish it first",
+                        path=args.checkpoint, field="complete")
+    dataset = open_dataset(args.dataset, args.root, args.split, "val")
+    if dataset.skeleton.joints != checkpoint.skeleton.joints:
+        raise UserError(f"the checkpoint was trained on joint set {checkpoint.skeleton.name!r}, "
+                        f"dataset {args.dataset!r} uses {dataset.skeleton.name!r}",
+                        path=args.checkpoint, field="skeleton")
+    method = checkpoint.build(resolve_device(args.device))
+    names = dataset.video_names()
+    if not names:
+        raise UserError(f"no videos in split {dataset.split!r} of dataset {args.dataset!r}",
+                        path=dataset.root)
+    videos = (dataset.load_video(n) for n in tqdm(names, desc=f"predict {args.method}", unit="video"))
+    tracker = IoUTracker(args.iou_threshold, args.tracker)
+    stats = predict_videos(method, videos, args.out, tracker=tracker)
+    print(f"wrote {stats.videos} prediction files to {args.out} ({stats.frames} frames, "
+          f"{stats.persons} persons)")
+    return 0

@@ -1,0 +1,72 @@
+"""Speed of the methods: one online frame (`step`: crop warp + network + decoding + state
+update, the profiler's "pose" time) and one training step, per method, on the tiny preset.
+
+Run with `pytest tests/benchmarks --benchmark-enable` to time them (one torch thread, recorded
+in extra_info); the suite runs each once as a test. Compare methods by the ratios of one run,
+never by absolute times.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from vposebench.interface import ClipBatch, FrameInput, build_method
+from vposebench.skeleton import POSETRACK18
+
+METHODS = ["baseline", "ptm", "tfc", "refine"]
+BOXES = np.array([[20.0, 10, 90, 200], [110, 20, 180, 210], [200, 5, 270, 190], [290, 15, 360, 215]])
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _frame():
+    image = np.random.default_rng(0).integers(0, 255, (240, 400, 3), dtype=np.uint8)
+    return FrameInput(image, BOXES, np.arange(len(BOXES)), index=0)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_bench_online_step(benchmark, name):
+    torch.manual_seed(0)
+    method = build_method(name, POSETRACK18, preset="tiny", **({"write_threshold": -1e9} if name == "ptm" else {}))
+    method.eval()
+    frame = _frame()
+    for _ in range(20):  # warm-up; the ptm memory fills to capacity (16)
+        method.step(frame)
+    d = method.describe()
+    benchmark.extra_info.update(threads=torch.get_num_threads(), preset="tiny", persons=len(BOXES),
+                                flops_per_person=d.flops_per_person, parameters=d.parameters,
+                                state_bytes=d.state_bytes)
+    out = benchmark(method.step, frame)
+    assert out.keypoints.shape == (len(BOXES), 17, 3)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_bench_training_step(benchmark, name):
+    torch.manual_seed(0)
+    method = build_method(name, POSETRACK18, preset="tiny",
+                          **({"train_quality_gate": False} if name == "ptm" else {})).train()
+    k = method.clip_spec().length
+    w, h = method.config.crop_size
+    hw, hh = method.config.heatmap_size
+    batch = ClipBatch(
+        images=torch.randint(0, 255, (8, k, h, w, 3), dtype=torch.uint8),
+        targets=torch.rand(8, k, 17, hh, hw), target_weight=torch.ones(8, k, 17),
+        crop_matrices=torch.tensor(np.eye(2, 3)).expand(8, k, 2, 3).clone(),
+        num_persons=torch.ones(8, k, dtype=torch.int64), zero_temporal=torch.zeros(8, dtype=torch.bool))
+    optimizer = torch.optim.Adam(method.parameters(), 1e-3)
+
+    def train_step():
+        loss = method.loss(batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    benchmark.extra_info.update(threads=torch.get_num_threads(), preset="tiny", batch=8, clip=k)
+    assert np.isfinite(benchmark(train_step))

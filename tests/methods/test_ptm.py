@@ -1,0 +1,268 @@
+"""The pose temporal memory against a direct transcription of the PTM paper's equations."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vposebench.interface import ClipBatch, FrameInput, build_method
+from vposebench.methods.memory import (
+    MemoryAttention,
+    MemoryStore,
+    QualityScore,
+    TrackMemory,
+    WriteRule,
+    write,
+)
+from vposebench.methods.targets import gaussian_targets
+from vposebench.skeleton import POSETRACK18
+
+
+def transcription(att: MemoryAttention, x: torch.Tensor, memory: torch.Tensor, coda: bool):
+    """Eq. 1-3 written out with loops: x (C, H, W), memory (L, C, H, W) -> w (N, n, l), y."""
+    c, h, w = x.shape
+    xs = x.reshape(c, -1).T  # n x c, row j = x_j
+    ms = memory.permute(0, 2, 3, 1).reshape(-1, c)  # l x c, row i = m_i (entry-major)
+    wk, wq, wv = (m.weight[:, :, 0, 0] for m in (att.key, att.query, att.value))
+    bk, bq, bv = att.key.bias, att.query.bias, att.value.bias
+    heads, dk, dv = att.heads, att.embed // att.heads, c // att.heads
+    weights = torch.zeros(heads, len(xs), len(ms), dtype=x.dtype)
+    aligned = torch.zeros(len(xs), c, dtype=x.dtype)
+    for head in range(heads):
+        ks = slice(head * dk, (head + 1) * dk)
+        vs = slice(head * dv, (head + 1) * dv)
+        for j in range(len(xs)):
+            q = wq[ks] @ xs[j] + bq[ks]
+            s = torch.stack([(wk[ks] @ ms[i] + bk[ks]) @ q for i in range(len(ms))])
+            if coda:
+                d = torch.stack([-(wk[ks] @ ms[i] + bk[ks] - q).abs().sum() for i in range(len(ms))])
+                wj = torch.tanh(s * att.sim_scale) * 2 * torch.sigmoid(d * att.dis_scale)
+            else:
+                wj = torch.softmax(s / math.sqrt(dk), dim=0)
+            weights[head, j] = wj
+            aligned[j, vs] = sum(wj[i] * (wv[vs] @ ms[i] + bv[vs]) for i in range(len(ms)))
+    alpha = torch.sigmoid(att.alpha_logit)
+    y = alpha * xs + (1 - alpha) * aligned
+    return weights, y.T.reshape(c, h, w)
+
+
+@pytest.fixture
+def attention():
+    torch.manual_seed(0)
+    att = MemoryAttention(8, heads=2, embed=4).double()
+    with torch.no_grad():
+        att.alpha_logit.fill_(0.3)
+    return att
+
+
+@pytest.mark.parametrize("coda", [False, True])
+def test_read_matches_the_equations(attention, coda):
+    x = torch.randn(1, 8, 2, 3, dtype=torch.float64)
+    memory = torch.randn(1, 2, 8, 2, 3, dtype=torch.float64)
+    keys, values = attention.project(memory)
+    valid = torch.ones(1, 2, dtype=torch.bool)
+    y = attention(x, keys, values, valid, torch.tensor([coda]))
+    w_ref, y_ref = transcription(attention, x[0], memory[0], coda)
+    q = attention._heads(attention.query(x)[:, None])
+    w = attention.weights(q, attention._heads(keys), valid.repeat_interleave(6, dim=1), coda)
+    torch.testing.assert_close(w[0], w_ref)
+    torch.testing.assert_close(y[0], y_ref)
+    if coda:  # no normalisation over i, values in (-2, 2)
+        assert not torch.allclose(w.sum(-1), torch.ones_like(w.sum(-1)))
+        assert w.abs().max() < 2
+    else:
+        torch.testing.assert_close(w.sum(-1), torch.ones_like(w.sum(-1)))
+
+
+def test_softmax_and_coda_weights_differ_and_alpha_mixes(attention):
+    x = torch.randn(1, 8, 2, 2, dtype=torch.float64)
+    memory = torch.randn(1, 3, 8, 2, 2, dtype=torch.float64)
+    keys, values = attention.project(memory)
+    valid = torch.ones(1, 3, dtype=torch.bool)
+    vanilla = attention(x, keys, values, valid, torch.tensor([False]))
+    coda = attention(x, keys, values, valid, torch.tensor([True]))
+    assert not torch.allclose(vanilla, coda)
+    with torch.no_grad():
+        attention.alpha_logit.fill_(40.0)  # alpha -> 1: y = x
+    torch.testing.assert_close(attention(x, keys, values, valid, torch.tensor([True])), x)
+    with torch.no_grad():
+        attention.alpha_logit.fill_(0.0)
+    assert attention.alpha.item() == 0.5
+
+
+def test_empty_and_padded_memories(attention):
+    x = torch.randn(2, 8, 2, 2, dtype=torch.float64)
+    memory = torch.randn(2, 3, 8, 2, 2, dtype=torch.float64)
+    keys, values = attention.project(memory)
+    # sample 0 has 3 entries, sample 1 only its first; sample 1 of a second call has none
+    valid = torch.tensor([[True, True, True], [True, False, False]])
+    for coda in (False, True):
+        flags = torch.tensor([coda, coda])
+        both = attention(x, keys, values, valid, flags)
+        alone = attention(x[1:], keys[1:, :1], values[1:, :1], valid[1:, :1], flags[1:])
+        torch.testing.assert_close(both[1:], alone)
+        empty = attention(x, keys, values, torch.tensor([[True] * 3, [False] * 3]), flags)
+        torch.testing.assert_close(empty[1], x[1])
+    mixed = attention(x, keys, values, valid, torch.tensor([True, False]))
+    torch.testing.assert_close(mixed[0], attention(x, keys, values, valid, torch.tensor([True, True]))[0])
+    torch.testing.assert_close(mixed[1], attention(x, keys, values, valid, torch.tensor([False, False]))[1])
+
+
+def test_auto_attention_uses_coda_above_the_crowd_threshold():
+    method = build_method("ptm", POSETRACK18, preset="tiny", attention="auto", crowd_threshold=8)
+    assert method.use_coda(torch.tensor([1, 8, 9, 20])).tolist() == [False, False, True, True]
+    method = build_method("ptm", POSETRACK18, preset="tiny", attention="vanilla")
+    assert not method.use_coda(torch.tensor([20])).any()
+
+
+def test_fifo_eviction_drops_the_oldest():
+    mem = TrackMemory(capacity=3)
+    for i in range(5):
+        mem.append((torch.full((1,), float(i)),))
+    assert [e[0].item() for e in mem.entries] == [2.0, 3.0, 4.0]
+
+
+def test_quality_score_range():
+    q = QualityScore(blur_sigma=2.0, target_sigma=2.0, size=(24, 32))
+    ideal, _ = gaussian_targets(np.array([[12.0, 16.0], [8.0, 10.0], [9.5, 9.5]]), np.ones(3, bool),
+                                (24, 32), 2.0)
+    maps = torch.from_numpy(ideal)[None]
+    scores = q(torch.cat([maps, torch.zeros(1, 1, 32, 24)], dim=1))[0]
+    torch.testing.assert_close(scores[0], torch.tensor(1.0))
+    assert abs(scores[1].item() - 1.0) < 1e-3  # anywhere away from the border
+    assert 0.9 < scores[2].item() < 1.0  # centred between cells: a little lower
+    torch.testing.assert_close(scores[3], torch.tensor(0.0))
+    # by hand: clamp, +0.5, blur, max
+    kernel = q.kernel[0, 0].double()
+    padded = torch.nn.functional.pad(maps[0, 0].double().clamp(0, 1) + 0.5, (6, 6, 6, 6))
+    blurred = torch.nn.functional.conv2d(padded[None, None], kernel[None, None])
+    assert abs(blurred.max().item() - q.raw(maps)[0, 0].item()) < 1e-5
+
+
+def _kfr_setup():
+    """2 joints on a 4x4 heatmap (stride 4) and a 2x2 feature grid (stride 8)."""
+    real = np.array([True, True, False])
+    quality = torch.tensor([[0.95, 0.75, 0.0]])
+    heat = torch.zeros(1, 3, 4, 4)
+    heat[0, 0, 1, 1] = 1.0  # joint 0 at heatmap cell (1, 1) -> feature cell (0, 0)
+    heat[0, 1, 3, 2] = 1.0  # joint 1 at (2, 3) -> feature cell (1, 1)
+    crop = np.array([[[1.0, 0, 0], [0, 1, 0]]])  # the crop is the image
+    return real, quality, heat, crop
+
+
+def test_kfr_saves_high_and_overwrites_exactly_the_low_cells():
+    real, quality, heat, crop = _kfr_setup()
+    rule = WriteRule(kfr=True, kfr_high=0.9, kfr_low=0.6, kfr_cell="saved", write_threshold=0.0)
+    mem = TrackMemory(capacity=4)
+    y1 = torch.randn(1, 5, 2, 2)
+    write([mem], y1, quality, heat, crop, 4, 8, real, rule)
+    np.testing.assert_array_equal(mem.bank_valid, [True, False, False])  # only joint 0 is high
+    torch.testing.assert_close(mem.bank[0], y1[0, :, 0, 0])
+    torch.testing.assert_close(mem.entries[-1][0], y1[0])  # nothing was low: y stored as is
+    # next frame: joint 0 is low (0.3), joint 1 middling; the crop moved one feature cell left
+    moved = crop.copy()
+    moved[0, 0, 2] = 8.0  # image x + 8 -> crop x: the saved joint is now in feature cell (1, 0)
+    y2 = torch.randn(1, 5, 2, 2)
+    write([mem], y2, torch.tensor([[0.3, 0.75, 0.0]]), heat, moved, 4, 8, real, rule)
+    stored = mem.entries[-1][0]
+    changed = (stored != y2[0]).any(dim=0)
+    assert changed.tolist() == [[False, True], [False, False]]  # exactly the low joint's cell
+    torch.testing.assert_close(stored[:, 0, 1], y1[0, :, 0, 0])
+    # "predicted": the cell of the current argmax of the low joint instead
+    mem_p = TrackMemory(capacity=4)
+    rule_p = WriteRule(kfr=True, kfr_cell="predicted", write_threshold=0.0)
+    write([mem_p], y1, quality, heat, crop, 4, 8, real, rule_p)
+    write([mem_p], y2, torch.tensor([[0.3, 0.75, 0.0]]), heat, moved, 4, 8, real, rule_p)
+    changed = (mem_p.entries[-1][0] != y2[0]).any(dim=0)
+    assert changed.tolist() == [[True, False], [False, False]]
+
+
+def test_write_threshold_and_kfr_off():
+    real, quality, heat, crop = _kfr_setup()
+    mem = TrackMemory(capacity=4)
+    # real joints sum 0.95 + 0.75 = 1.7 > 0.8 * 2 = 1.6: stored; at 0.9 * 2 = 1.8: not
+    write([mem], torch.randn(1, 5, 2, 2), quality, heat, crop, 4, 8, real, WriteRule(write_threshold=0.8))
+    write([mem], torch.randn(1, 5, 2, 2), quality, heat, crop, 4, 8, real, WriteRule(write_threshold=0.9))
+    assert len(mem.entries) == 1
+    write([mem], torch.randn(1, 5, 2, 2), quality, heat, crop, 4, 8, real,
+          WriteRule(write_threshold=0.9), gate=False)
+    assert len(mem.entries) == 2
+    off = TrackMemory(capacity=4)
+    write([off], torch.randn(1, 5, 2, 2), quality, heat, crop, 4, 8, real, WriteRule(kfr=False, write_threshold=0))
+    assert off.bank is None
+
+
+def _frame(boxes, ids, n=None, ended=()):
+    image = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    return FrameInput(image, np.asarray(boxes, float), np.asarray(ids), ended_tracks=ended)
+
+
+BOXES = [[10, 10, 60, 110], [80, 5, 140, 115]]
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_state_bytes_equal_capacity_times_map_size_when_full(cache):
+    torch.manual_seed(0)
+    method = build_method("ptm", POSETRACK18, preset="small", capacity=3, write_threshold=-1e9,
+                          kfr=False, cache_projections=cache).eval()
+    for _ in range(5):
+        method.step(_frame(BOXES, [0, 1]))
+    c, (w, h) = method.net.feature_channels, method.feature_size
+    assert (c, h, w) == (256, 4, 3)  # 128x96 crop: a 4x3 C5 grid
+    for mem in method.store.tracks.values():
+        assert len(mem.entries) == 3
+        per_entry = (c + method.memory.embed if cache else c) * h * w * 4
+        assert mem.map_bytes() == 3 * per_entry
+    assert method.state_bytes() == 2 * 3 * per_entry
+    assert method.describe().state_bytes == method.state_bytes()
+
+
+def test_reset_and_ended_tracks_forget():
+    torch.manual_seed(0)
+    method = build_method("ptm", POSETRACK18, preset="tiny", write_threshold=-1e9).eval()
+    first = method.step(_frame(BOXES, [0, 1])).keypoints
+    second = method.step(_frame(BOXES, [0, 1])).keypoints
+    assert not np.allclose(first, second)  # the memory changed the output
+    method.step(_frame(BOXES[:1], [0], ended=(1,)))
+    assert set(method.store.tracks) == {0}
+    method.reset()
+    assert method.state_bytes() == 0 and not method.store.tracks
+    np.testing.assert_array_equal(method.step(_frame(BOXES, [0, 1])).keypoints, first)
+
+
+def _clip_batch(method, b=2, k=3, persons=(1, 12)):
+    w, h = method.config.crop_size
+    hw, hh = method.config.heatmap_size
+    g = torch.Generator().manual_seed(0)
+    targets = torch.rand(b, k, 17, hh, hw, generator=g)
+    crop = torch.tensor(np.eye(2, 3)).expand(b, k, 2, 3).clone()
+    return ClipBatch(
+        images=torch.randint(0, 255, (b, k, h, w, 3), dtype=torch.uint8, generator=g),
+        targets=targets, target_weight=torch.ones(b, k, 17), crop_matrices=crop,
+        num_persons=torch.tensor(persons).view(b, 1).expand(b, k).clone(),
+        zero_temporal=torch.zeros(b, dtype=torch.bool))
+
+
+def test_every_learnable_part_receives_gradient():
+    torch.manual_seed(0)
+    method = build_method("ptm", POSETRACK18, preset="tiny", clip_length=3, attention="auto",
+                          train_quality_gate=False).train()
+    loss = method.loss(_clip_batch(method))  # one crowded and one uncrowded clip
+    loss.backward()
+    missing = [n for n, p in method.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not missing, missing
+    assert torch.isfinite(loss)
+
+
+def test_state_is_per_track_and_describe_counts_full_memory():
+    method = build_method("ptm", POSETRACK18, preset="tiny", capacity=2)
+    d = method.describe()
+    base = build_method("baseline", POSETRACK18, preset="tiny").describe()
+    assert d.past_frames is None and "FIFO of up to 2" in d.state_per_track
+    assert d.flops_per_person > base.flops_per_person
+    assert d.parameters == base.parameters + sum(p.numel() for p in method.memory.parameters())
+    store = MemoryStore(2)
+    store.get(3)
+    store.drop([3, 4])
+    assert not store.tracks
