@@ -188,10 +188,22 @@ class PoseTrackFile:
     head_boxes: np.ndarray  # (N, 4) head box xyxy, NaN rows where absent
     person_scores: np.ndarray  # (N,) NaN where absent
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: (N,) index of each person in the file: PT18 `annotations[i]`, PT17 `annorect[i]` of its frame
+    source_index: np.ndarray | None = None
+    #: (N,) False for a PT17 person with no `annopoints[0].point` list (the official evaluation
+    #: drops those; a PT18 person always has one, possibly empty)
+    has_points: np.ndarray | None = None
 
     @property
     def num_persons(self) -> int:
         return len(self.person_frame)
+
+    def person_field(self, row: int) -> str:
+        """Where person `row` sits in the file, as a field path for error messages."""
+        index = int(self.source_index[row]) if self.source_index is not None else row
+        if self.format == "posetrack17":
+            return f"annolist[{int(self.person_frame[row])}].annorect[{index}]"
+        return f"annotations[{index}]"
 
     def frame_offsets(self) -> np.ndarray:
         """(F + 1,) offsets: persons of frame f are rows offsets[f]:offsets[f + 1]."""
@@ -352,6 +364,7 @@ def _pt18_persons_fast(anns: list, by_id: dict[int, int], kind: str, n_joints: i
         kps[absent] = np.nan  # not predicted: no position, no score
     return {
         "frame_of": frame_of,
+        "source_index": np.arange(len(anns), dtype=np.int64),
         "keypoints": kps,
         "track_ids": track_arr.astype(np.int64),
         "boxes": _xyxy_rows(boxes),
@@ -383,31 +396,37 @@ def _read_pt18(data: dict, path: Path, kind: str, expected: Skeleton | None) -> 
                 frame.is_labeled = bool(has_persons[i])
     meta.update({"format": "posetrack18", "source": str(path)})
     return PoseTrackFile(path=path, format="posetrack18", kind=kind, skeleton=skeleton,
-                         frames=frames, person_frame=frame_of, meta=meta, **rest)
+                         frames=frames, person_frame=frame_of, meta=meta,
+                         has_points=np.ones(len(frame_of), dtype=bool), **rest)
 
 
 # ----------------------------------------------------------------------------- PT17
-def _pt17_points(rect: dict, f: _Fields, field: str) -> list[tuple[int, dict, str]]:
+def _pt17_points(rect: dict, f: _Fields, field: str) -> tuple[list[tuple[int, dict, str]], bool]:
+    """The listed points of a person (first listing of a joint id wins, as in the official
+    evaluation) and whether the person has an ``annopoints[0].point`` list at all."""
     annopoints = rect.get("annopoints")
     if annopoints is None:
-        return []
+        return [], False
     if isinstance(annopoints, list):
         if not annopoints:
-            return []
+            return [], False
         annopoints = annopoints[0]
     points = annopoints.get("point") if isinstance(annopoints, dict) else None
     if points is None:
-        return []
+        return [], False
     if isinstance(points, dict):
         points = [points]
     out = []
+    seen: set[int] = set()
     for k, point in enumerate(f.list_(points, f"{field}.annopoints.point")):
         pfield = f"{field}.annopoints.point[{k}]"
         joint = f.int_(_unwrap(f.get(point, "id", pfield)), f"{pfield}.id")
         if not 0 <= joint < POSETRACK17.num_joints:
             raise f.fail(f"{pfield}.id", f"joint id {joint} is outside 0..14")
-        out.append((joint, point, pfield))
-    return out
+        if joint not in seen:
+            seen.add(joint)
+            out.append((joint, point, pfield))
+    return out, True
 
 
 def _pt17_list(value: Any, f: _Fields, field: str) -> list:
@@ -436,8 +455,7 @@ def _pt17_ignore_regions(frame: dict, f: _Fields, field: str) -> list[np.ndarray
              f.number(_unwrap(p.get("y")), f"{field}.ignore_regions[{r}].point[{k}].y"))
             for k, p in enumerate(points)
         ]
-        if xy:
-            out.append(np.asarray(xy, dtype=np.float64))
+        out.append(np.asarray(xy, dtype=np.float64).reshape(-1, 2))
     return out
 
 
@@ -452,14 +470,15 @@ def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
     f = _Fields(path)
     n = POSETRACK17.num_joints
     frames: list[FrameInfo] = []
-    frame_of, kps_rows, tracks, heads, pscores = [], [], [], [], []
+    frame_of, kps_rows, tracks, heads, pscores, source, has_points = [], [], [], [], [], [], []
     for i, frame in enumerate(_pt17_list(data["annolist"], f, "annolist")):
         field = f"annolist[{i}]"
         rects = _pt17_list(frame.get("annorect"), f, f"{field}.annorect")
         for k, rect in enumerate(rects):
             rfield = f"{field}.annorect[{k}]"
             kps = np.zeros((n, 3)) if kind == "gt" else np.full((n, 3), np.nan)
-            for joint, point, pfield in _pt17_points(rect, f, rfield):
+            points, listed = _pt17_points(rect, f, rfield)
+            for joint, point, pfield in points:
                 x = f.number(_unwrap(f.get(point, "x", pfield)), f"{pfield}.x")
                 y = f.number(_unwrap(f.get(point, "y", pfield)), f"{pfield}.y")
                 if kind == "gt":
@@ -477,6 +496,8 @@ def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
             heads.append(_pt17_head_box(rect, f, rfield))
             kps_rows.append(kps)
             frame_of.append(i)
+            source.append(k)
+            has_points.append(listed)
         labeled = frame.get("is_labeled")
         frames.append(FrameInfo(
             file_name=_pt17_name(frame, f, field),
@@ -493,6 +514,8 @@ def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
         head_boxes=np.array(heads).reshape(count, 4),
         person_scores=np.array(pscores, dtype=np.float64),
         meta={"format": "posetrack17", "source": str(path)},
+        source_index=np.array(source, dtype=np.int64),
+        has_points=np.array(has_points, dtype=bool),
     )
 
 
