@@ -276,22 +276,23 @@ def _notes(data: PoseTrackSet, mode: str, events: FrameEvents) -> list[str]:
                 f"{data.videos[v]}: a single labeled frame. The official code crashes on such a "
                 "video; here it adds to AP as usual and nothing to MOTA (its only frame is the "
                 "last one, which the official tracking evaluation never feeds)")
-    for v in events.motmetrics_videos:
+    for v in events.repeated_gt_id_videos:
         notes.append(f"{data.videos[v]}: a GT track id repeats within a frame; tracking scored with "
-                     "motmetrics itself (per-GT-joint tracking events unavailable)")
+                     "motmetrics itself, as the official code does (per-GT-joint events unavailable)")
     if data.missing_scores:
         notes.append(f"{data.missing_scores} predicted joints have no score; scored -9999 as the "
                      "official code does")
     return notes
 
 
-def score_posetrack(data: PoseTrackSet, mode: str = "official") -> PoseTrackResult:
-    """Match, label and accumulate a loaded set (no file access)."""
+def score_posetrack(data: PoseTrackSet, mode: str = "official", *, engine: str = "fast") -> PoseTrackResult:
+    """Match, label and accumulate a loaded set (no file access). ``engine="motmetrics"`` runs
+    motmetrics' accumulator frame by frame (the slow reference) instead of the fast one."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     pairs = frame_pairs(data)
     labels = ap_labels(data, pairs, match_poses(data, pairs))
-    events = frame_events(data, pairs, mode)
+    events = frame_events(data, pairs, mode, engine=engine)
     n_gt_video = _sum_by(data.frame_video[data.gt.frame], data.gt.has.astype(np.int64), data.num_videos)
     return PoseTrackResult(
         data=data, mode=mode, labels=labels, n_gt_video=n_gt_video, events=events,

@@ -41,7 +41,8 @@ class FrameEvents:
     gt_status: np.ndarray  # (N_gt, 15) NOT_FED / MISSED / MATCHED / SWITCHED
     fed: np.ndarray  # (F,) frame was fed to the accumulators
     substituted: np.ndarray  # (F,) fed as the official one-miss-one-false-positive stand-in
-    motmetrics_videos: list[int]  # videos scored by motmetrics itself (repeated GT track ids)
+    motmetrics_videos: list[int]  # videos scored by motmetrics itself
+    repeated_gt_id_videos: list[int]  # videos that repeat a GT track id within a frame
 
     def per_video(self, frame_video: np.ndarray, num_videos: int) -> dict[str, np.ndarray]:
         """name -> (V, 15) sums over each video's frames."""
@@ -134,8 +135,16 @@ def _compress(video: np.ndarray, track: np.ndarray) -> np.ndarray:
     return np.unique(np.stack([video, track], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
 
 
-def frame_events(data: PoseTrackSet, pairs: FramePairs, mode: str = "official") -> FrameEvents:
-    """Run the per-joint accumulators of every video; see the module docstring."""
+def frame_events(data: PoseTrackSet, pairs: FramePairs, mode: str = "official", *,
+                 engine: str = "fast") -> FrameEvents:
+    """Run the per-joint accumulators of every video; see the module docstring.
+
+    ``engine="motmetrics"`` feeds motmetrics' own accumulator frame by frame instead (the
+    reference the fast engine is tested against; per-GT-joint events are then unavailable).
+    Videos that repeat a GT track id within a frame always take that path.
+    """
+    if engine not in ("fast", "motmetrics"):
+        raise ValueError(f"engine must be 'fast' or 'motmetrics', got {engine!r}")
     fed, substituted = fed_frames(data, mode)
     counts = {k: np.zeros((data.num_frames, NUM_JOINTS)) for k in COUNT_FIELDS}
     gt_status = np.full((len(data.gt), NUM_JOINTS), NOT_FED, dtype=np.int8)
@@ -145,7 +154,10 @@ def frame_events(data: PoseTrackSet, pairs: FramePairs, mode: str = "official") 
     normal = fed & ~substituted
     repeated = _repeated_gt_ids(data)
     fallback = np.array(sorted(repeated), dtype=np.int64)
-    if len(fallback):
+    if engine == "motmetrics":
+        fallback = np.arange(data.num_videos)
+        normal[:] = False
+    elif len(fallback):
         log.warning("%d video(s) repeat a GT track id within a frame; scoring them with motmetrics",
                     len(fallback))
         normal &= ~np.isin(data.frame_video, fallback)
@@ -170,7 +182,8 @@ def frame_events(data: PoseTrackSet, pairs: FramePairs, mode: str = "official") 
                       f"[{int(data.frame_position[frame])}]",
             ) from None
     return FrameEvents(counts=counts, gt_status=gt_status, fed=fed, substituted=substituted,
-                       motmetrics_videos=[int(v) for v in fallback])
+                       motmetrics_videos=[int(v) for v in fallback],
+                       repeated_gt_id_videos=sorted(repeated))
 
 
 def _motmetrics_video(data: PoseTrackSet, pairs: FramePairs, video: int, fed: np.ndarray,

@@ -41,7 +41,7 @@ def make_case(seed: int, *, fmt: str = "pt18", videos: int = 2, missing_scores: 
     out: dict[str, dict[str, Any]] = {"gt": {}, "pred": {}}
     for vid, frames in raw:
         name = f"{vid:06d}_mpii_test"
-        writer = _pt18 if fmt == "pt18" else _pt17
+        writer = pt18_document if fmt == "pt18" else pt17_document
         out["gt"][f"{name}.json"] = writer(name, frames, "gt")
         out["pred"][f"{name}.json"] = writer(name, frames, "pred")
     return out
@@ -153,7 +153,7 @@ def _file_name(name: str, f: int) -> str:
     return f"images/val/{name}/{f:06d}.jpg"
 
 
-def _pt18(name: str, frames: list[dict], kind: str) -> dict:
+def pt18_document(name: str, frames: list[dict], kind: str) -> dict:
     vid = int(name[:6])
     images, anns = [], []
     for f, fr in enumerate(frames):
@@ -193,7 +193,7 @@ def _pt18(name: str, frames: list[dict], kind: str) -> dict:
         "skeleton": []}]}
 
 
-def _pt17(name: str, frames: list[dict], kind: str) -> dict:
+def pt17_document(name: str, frames: list[dict], kind: str) -> dict:
     annolist = []
     for f, fr in enumerate(frames):
         entry: dict[str, Any] = {"image": [{"name": _file_name(name, f)}], "imgnum": [f + 1], "annorect": []}
