@@ -10,11 +10,12 @@ estimate is never changed by the bootstrap; intervals are percentile intervals.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .metrics.base import MetricResult
+if TYPE_CHECKING:
+    from .metrics.base import MetricResult
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_LEVEL = 0.95

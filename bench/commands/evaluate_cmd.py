@@ -92,7 +92,8 @@ def _cell_keys(result: MetricResult, table: Table) -> list[str]:
     for column in table.header[1:]:
         parts = column.split(" ")
         keys.append(f"{parts[0]}/{parts[1]}" if len(parts) == 2 else f"{row_label}/{column}")
-    missing = [k for k in keys if k not in result.headline()]
+    cells = result.headline()
+    missing = [k for k in keys if k not in cells]
     if missing:  # pragma: no cover - a table whose columns are not headline cells
         raise RuntimeError(f"table columns without headline values: {missing}")
     return keys
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         doc["per_video"] = result.per_video()
     elif args.per_video:
         doc["per_video"] = {v: result.subset([v]).headline() for v in result.videos}
-    doc["provenance"] = collect(seed=args.seed if args.bootstrap else None).to_dict()
+    doc["provenance"] = collect(seed=args.seed if args.bootstrap else None, torch_details=False).to_dict()
 
     print(render(result, args.format, report, diff))
     for note in getattr(result, "notes", []):

@@ -250,9 +250,46 @@ def _pt18_ignore_regions(image: dict, f: _Fields, field: str) -> list[np.ndarray
     return regions
 
 
+def _image_size(image: dict) -> tuple[int, int] | None:
+    if isinstance(image.get("height"), int) and isinstance(image.get("width"), int):
+        return image["height"], image["width"]
+    return None
+
+
+def _pt18_frames_fast(images: list, f: _Fields, kind: str) -> tuple[list[FrameInfo], dict[int, int]] | None:
+    """The common case (plain ints, strings, bools) in a few list passes; None when anything
+    is unusual, so that the field-by-field pass can name it."""
+    try:
+        ids = [image["id"] for image in images]
+        names = [image["file_name"] if kind == "gt" else image.get("file_name") for image in images]
+        labeled = [image.get("is_labeled") for image in images]
+        frame_ids = [image.get("frame_id", image["id"]) for image in images]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if not (all(type(v) is int for v in ids) and all(type(v) is int for v in frame_ids)  # noqa: E721
+            and all(v is None or type(v) is bool for v in labeled)  # noqa: E721
+            and all(v is None or type(v) is str for v in names)):  # noqa: E721
+        return None
+    by_id = {image_id: i for i, image_id in enumerate(ids)}
+    if len(by_id) != len(ids):
+        return None
+    frames = []
+    for i, image in enumerate(images):
+        regions: list[np.ndarray] = []
+        if kind == "gt" and (image.get("ignore_regions_x") or image.get("ignore_regions_y")):
+            regions = _pt18_ignore_regions(image, f, f"images[{i}]")
+        frames.append(FrameInfo(file_name=names[i] or "", is_labeled=labeled[i] is not False,
+                                frame_id=frame_ids[i], ignore_regions=regions, size=_image_size(image)))
+    return frames, by_id
+
+
 def _pt18_frames(data: dict, f: _Fields, kind: str) -> tuple[list[FrameInfo], dict[int, int], dict]:
     """Frame infos in file order, the image id -> position map, and video-level fields."""
     images = f.list_(data["images"], "images")
+    meta = {k: images[0][k] for k in ("vid_id", "nframes") if images and isinstance(images[0], dict) and k in images[0]}
+    fast = _pt18_frames_fast(images, f, kind)
+    if fast is not None:
+        return (*fast, meta)
     by_id: dict[int, int] = {}
     frames = []
     for i, image in enumerate(images):
@@ -268,17 +305,13 @@ def _pt18_frames(data: dict, f: _Fields, kind: str) -> tuple[list[FrameInfo], di
             raise f.fail(f"{field}.file_name", f"expected a string, got {file_name!r}")
         labeled = image.get("is_labeled")
         frame_id = image.get("frame_id", image_id)
-        size = None
-        if isinstance(image.get("height"), int) and isinstance(image.get("width"), int):
-            size = (image["height"], image["width"])
         frames.append(FrameInfo(
             file_name=file_name,
             is_labeled=True if labeled is None else f.bool_(labeled, f"{field}.is_labeled"),
             frame_id=f.int_(frame_id, f"{field}.frame_id"),
             ignore_regions=_pt18_ignore_regions(image, f, field) if kind == "gt" else [],
-            size=size,
+            size=_image_size(image),
         ))
-    meta = {k: images[0][k] for k in ("vid_id", "nframes") if images and k in images[0]}
     return frames, by_id, meta
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 #: event codes per edge
 NONE, MATCH, SWITCH = 0, 1, 2
@@ -101,6 +100,8 @@ def _expensive_edges(costs: np.ndarray) -> np.ndarray:
 
 def solve_assignment(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the finite pairs of motmetrics' scipy assignment."""
+    from scipy.optimize import linear_sum_assignment  # imported on first use: costly to load
+
     rows, cols = linear_sum_assignment(_expensive_edges(costs))
     keep = np.isfinite(costs[rows, cols])
     return rows[keep], cols[keep]

@@ -104,9 +104,13 @@ class PoseTrackResult(MetricResult):
         return {k: v[self.selected].sum(axis=0) for k, v in self.mot_video.items()}
 
     # -- the official tables --------------------------------------------------------------
+    @functools.cached_property
+    def _ap_full(self) -> dict[str, np.ndarray]:
+        return _with_total(ap_per_joint(self._labels, self.n_gt_video[self.selected].sum(axis=0)))
+
     def ap_full(self) -> dict[str, np.ndarray]:
         """``ap``, ``pre``, ``rec`` as 16 values: the 15 joints (internal order) and Total."""
-        return _with_total(ap_per_joint(self._labels, self.n_gt_video[self.selected].sum(axis=0)))
+        return {k: v.copy() for k, v in self._ap_full.items()}
 
     def mot_full(self, *, classic_motp: bool | None = None) -> dict[str, np.ndarray]:
         """``mota``, ``motp``, ``pre``, ``rec`` as 16 values (joints, Total)."""

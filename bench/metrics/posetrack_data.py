@@ -172,18 +172,44 @@ def _polygons(regions: list[np.ndarray], path: Path, field: str) -> list:
     return out
 
 
-def _inside_any(polygons: list, xy: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """(N, J) bool: valid points strictly inside any polygon (shapely `contains`)."""
-    inside = np.zeros(valid.shape, dtype=bool)
-    rows, cols = np.nonzero(valid)
-    if len(rows) == 0:
-        return inside
-    points = shapely.points(xy[rows, cols])
-    hit = np.zeros(len(rows), dtype=bool)
-    for polygon in polygons:
-        hit |= shapely.contains(polygon, points)
-    inside[rows[hit], cols[hit]] = True
-    return inside
+@dataclasses.dataclass
+class _Regions:
+    """The ignore polygons of one video: polygons of frame k are polygons[start[k]:start[k + 1]]."""
+
+    polygons: np.ndarray  # object array of shapely polygons
+    start: np.ndarray  # (F + 1,)
+
+    @classmethod
+    def of(cls, parsed: PoseTrackFile, positions: np.ndarray) -> _Regions:
+        polygons, counts = [], np.zeros(len(positions), dtype=np.int64)
+        for k, position in enumerate(positions):
+            regions = parsed.frames[position].ignore_regions
+            if regions:
+                polygons += _polygons(regions, parsed.path, _frame_field(parsed, int(position)))
+                counts[k] = len(regions)
+        array = np.empty(len(polygons), dtype=object)
+        array[:] = polygons
+        return cls(array, np.concatenate([[0], np.cumsum(counts)]))
+
+    def frames(self) -> np.ndarray:
+        """(F,) bool: the frame has at least one region."""
+        return np.diff(self.start) > 0
+
+    def remove(self, frame_of: np.ndarray, xy: np.ndarray, has: np.ndarray) -> np.ndarray:
+        """Clear `has` for joints strictly inside a region of their frame (shapely `contains`:
+        the boundary is outside); return the persons to keep (in frames with regions, those
+        left with a joint)."""
+        in_region_frame = self.frames()[frame_of]
+        rows, cols = np.nonzero(has & in_region_frame[:, None])
+        if len(rows):
+            n_poly = np.diff(self.start)[frame_of[rows]]
+            point = np.repeat(np.arange(len(rows)), n_poly)
+            first = np.cumsum(n_poly) - n_poly
+            poly = self.start[frame_of[rows]][point] + (np.arange(len(point)) - first[point])
+            hit = shapely.contains(self.polygons[poly], shapely.points(xy[rows[point], cols[point]]))
+            inside = np.bincount(point[hit], minlength=len(rows)) > 0
+            has[rows[inside], cols[inside]] = False
+        return ~in_region_frame | has.any(axis=1)
 
 
 @dataclasses.dataclass
@@ -240,21 +266,9 @@ def _prepare_video(gt: PoseTrackFile, pred: PoseTrackFile, need_tracks: bool) ->
     pred_frame = rank[pred.person_frame[pred_rows]]
 
     # ignore regions: remove joints inside, then persons left without joints (those frames only)
-    gt_keep = np.ones(len(gt_rows), dtype=bool)
-    pred_keep = np.ones(len(pred_rows), dtype=bool)
-    for k, position in enumerate(positions):
-        regions = gt.frames[position].ignore_regions
-        if not regions:
-            continue
-        polygons = _polygons(regions, gt.path, _frame_field(gt, int(position)))
-        for frame_of, xy, has, keep in ((gt_frame, kps, gt_has, gt_keep),
-                                        (pred_frame, pkps, pred_has, pred_keep)):
-            rows = np.flatnonzero(frame_of == k)
-            if len(rows) == 0:
-                continue
-            inside = _inside_any(polygons, xy[rows, :, :2], has[rows])
-            has[rows] &= ~inside
-            keep[rows] &= has[rows].any(axis=1)
+    regions = _Regions.of(gt, positions)
+    gt_keep = regions.remove(gt_frame, kps[..., :2], gt_has)
+    pred_keep = regions.remove(pred_frame, pkps[..., :2], pred_has)
 
     gt_rows, pred_rows = gt_rows[gt_keep], pred_rows[pred_keep]
     _check_head_boxes(gt, gt_rows)
