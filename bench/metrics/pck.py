@@ -191,6 +191,18 @@ class PCKResult(MetricResult):
         _, per_joint = self._cells(*self.counts())
         return dict(zip(self.skeleton.joints, per_joint.tolist()))
 
+    def select_gt_joints(self, mask: np.ndarray) -> dict[str, float]:
+        """The table cells counting only the GT joints where `mask` ((N, J) bool over the rows
+        of ``scores``: one per GT person and frame) is True, e.g. occluded joints."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != self.scores.counted.shape:
+            raise ValueError(f"mask must be {self.scores.counted.shape}, got {mask.shape}")
+        rows = np.isin(self.scores.video, self.selected)[:, None] & mask
+        hits = (self.scores.correct & rows).sum(axis=0).astype(np.float64)
+        trials = (self.scores.counted & rows).sum(axis=0).astype(np.float64)
+        cells, _ = self._cells(hits, trials)
+        return {k: float(v) for k, v in cells.items()}
+
     def resample(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         cells, _ = self._cells(*self.counts(np.atleast_2d(weights)))
         return cells

@@ -29,7 +29,7 @@ from .posetrack_ap import (
     weighted_ap,
 )
 from .posetrack_data import JOINTS, NUM_JOINTS, PoseTrackSet, load_posetrack_set
-from .posetrack_mot import MODES, FrameEvents, _sum_by, frame_events
+from .posetrack_mot import MATCHED, MISSED, MODES, SWITCHED, FrameEvents, _sum_by, frame_events
 
 #: printed group names of the official tables, with their joints (internal ids)
 GROUPS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
@@ -65,9 +65,13 @@ def mot_metrics(counts: dict[str, np.ndarray], *, classic_motp: bool = False) ->
         }
 
 
+def _append_total(per_joint: np.ndarray) -> np.ndarray:
+    """The 15 joint values and, as entry 15, the official Total (mean of the non-NaN joints)."""
+    return np.append(per_joint, nanmean(per_joint))
+
+
 def _with_total(per_joint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Append the official Total (mean of the non-NaN joints) as entry 15."""
-    return {k: np.append(v, nanmean(v)) for k, v in per_joint.items()}
+    return {k: _append_total(v) for k, v in per_joint.items()}
 
 
 @dataclasses.dataclass
@@ -187,7 +191,8 @@ class PoseTrackResult(MetricResult):
     def select_gt_joints(self, mask: np.ndarray) -> dict[str, Any]:
         """AP and tracking recall on a selection of GT joints (e.g. the occluded ones).
 
-        `mask` is (N_gt, 15) bool over the rows of :meth:`gt_persons`, internal joint order.
+        `mask` is (N_gt, 15) bool over the rows of :meth:`gt_persons`, internal joint order
+        (``posetrack_data.to_internal_joints`` converts a mask in PoseTrack'18 slot order).
         AP: unselected GT joints are ignored (a prediction of them is neither TP nor FP), so
         nGT counts selected joints and false positives that belong to no selected GT joint stay.
         Tracking: per joint, selected GT joints fed to the accumulators and how many were
@@ -206,16 +211,16 @@ class PoseTrackResult(MetricResult):
         status = self.events.gt_status
         fed = chosen & (status >= 0)
         tracked = {name: (fed & (status == code)).sum(axis=0) for name, code in
-                   (("matched", 1), ("switched", 2), ("missed", 0))}
+                   (("matched", MATCHED), ("switched", SWITCHED), ("missed", MISSED))}
         with np.errstate(divide="ignore", invalid="ignore"):
             recall = 100 * (tracked["matched"] + tracked["switched"]) / np.where(fed.sum(0) > 0, fed.sum(0), np.nan)
         return {
             "joints": list(JOINTS),
             "num_gt_joints": chosen.sum(axis=0).tolist(),
-            "AP": _with_total({"ap": ap["ap"]})["ap"].tolist(),
-            "AP_recall": _with_total({"rec": ap["rec"]})["rec"].tolist(),
+            "AP": _append_total(ap["ap"]).tolist(),
+            "AP_recall": _append_total(ap["rec"]).tolist(),
             "tracking_objects": fed.sum(axis=0).tolist(),
-            "tracking_recall": np.append(recall, nanmean(recall)).tolist(),
+            "tracking_recall": _append_total(recall).tolist(),
             "id_switches": tracked["switched"].tolist(),
             "misses": tracked["missed"].tolist(),
             "unknown_tracking_videos": [self.data.videos[v] for v in self.events.motmetrics_videos],

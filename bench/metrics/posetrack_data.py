@@ -112,6 +112,16 @@ def _internal_keypoints(parsed: PoseTrackFile) -> np.ndarray:
     )
 
 
+def to_internal_joints(values: np.ndarray) -> np.ndarray:
+    """(..., 17) values in PoseTrack'18 slot order (or (..., 15) PT17 ids) -> (..., 15) internal."""
+    values = np.asarray(values)
+    if values.shape[-1] == POSETRACK18.num_joints:
+        return values[..., _PT18_SLOT_FOR_ID]
+    if values.shape[-1] == NUM_JOINTS:
+        return values
+    raise ValueError(f"expected 17 (PoseTrack'18) or 15 joints on the last axis, got {values.shape}")
+
+
 def _frame_field(parsed: PoseTrackFile, position: int) -> str:
     key = "annolist" if parsed.format == "posetrack17" else "images"
     return f"{key}[{position}]"

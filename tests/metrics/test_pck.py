@@ -52,14 +52,19 @@ def _jhmdb(tmp_path):
     return tmp_path
 
 
+def _evaluate(root, **options):
+    """(result, hits per joint, trials per joint)."""
+    result = PCKMetric(PCKOptions(**options)).evaluate(root / "gt", root / "pred")
+    hits, trials = result.counts()
+    return result, hits.tolist(), trials.tolist()
+
+
 def test_jhmdb_table_by_hand(tmp_path):
     root = _jhmdb(tmp_path)
-    result = PCKMetric().evaluate(root / "gt", root / "pred")
     # hits per joint out of 4 frames: neck 2, belly 1, head 2, r_sho 0, l_sho 1, hips/elbows/knees 1,
     # r_wri 0, l_wri 1, r_ank 2, l_ank 1
-    hits, trials = result.counts()
-    assert trials.tolist() == [4] * 15
-    assert hits.tolist() == [2, 1, 2, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 2, 1]
+    result, hits, trials = _evaluate(root)
+    assert trials == [4] * 15 and hits == [2, 1, 2, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 2, 1]
     cells = result.headline()
     assert cells == {"PCK/Head": 50.0, "PCK/Sho": 12.5, "PCK/Elb": 25.0, "PCK/Wri": 12.5,
                      "PCK/Hip": 25.0, "PCK/Knee": 25.0, "PCK/Ank": 37.5,
@@ -69,11 +74,15 @@ def test_jhmdb_table_by_hand(tmp_path):
     assert summary["comparison"] == "distance <= alpha * L" and "table joints" in summary["mean"]
     assert summary["short_normalisers"]["count"] == 1  # the degenerate box, used as it is
     assert summary["counts"]["gt_persons_without_prediction"] == 1
+    everything = result.select_gt_joints(np.ones_like(result.scores.counted))
+    assert everything == cells
+    first_frames = result.select_gt_joints(np.repeat((result.scores.frame == 0)[:, None], 15, axis=1))
+    assert first_frames["PCK/Head"] == 100.0  # head: hit at exactly 20 px (clip_a) and at 0 px (clip_b)
     all15 = PCKMetric(PCKOptions(all_joints=True)).evaluate(root / "gt", root / "pred")
     assert all15.headline()["PCK/Mean"] == pytest.approx(100 * 16 / 60)
 
 
-def _penn(tmp_path, torso_too_short: bool = False):
+def _penn(tmp_path):
     n = PENN_ACTION.num_joints
     j = PENN_ACTION.index
     vis0, vis1 = np.ones(n), np.ones(n)
@@ -91,15 +100,14 @@ def _penn(tmp_path, torso_too_short: bool = False):
 
 
 def test_penn_visibility_by_hand(tmp_path):
-    root = _penn(tmp_path)
-    result = PCKMetric().evaluate(root / "gt", root / "pred")
-    hits, trials = result.counts()
     # head 0/1, l_sho 1/2, r_sho 0/2, elbows 1/2, l_wri 2/2, r_wri 1/1, hips/knees/ankles 1/2
-    assert hits.tolist() == [0, 1, 0, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1]
-    assert trials.tolist() == [1, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2]
+    root = _penn(tmp_path)
+    result, hits, trials = _evaluate(root)
+    assert hits == [0, 1, 0, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1]
+    assert trials == [1, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2]
     assert result.headline() == {"PCK/Head": 0.0, "PCK/Sho": 25.0, "PCK/Elb": 50.0, "PCK/Wri": 100.0,
                                  "PCK/Hip": 50.0, "PCK/Knee": 50.0, "PCK/Ank": 50.0, "PCK/Mean": 50.0}
-    every = PCKMetric(PCKOptions(visibility="all")).evaluate(root / "gt", root / "pred")
+    every, _, _ = _evaluate(root, visibility="all")
     assert every.headline()["PCK/Mean"] == pytest.approx(100 * 12 / 26)  # two more misses
 
 

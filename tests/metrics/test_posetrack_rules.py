@@ -13,7 +13,7 @@ from posetrack_cases import make_case, pt18_document, write_case
 
 from vposebench.bootstrap import bootstrap, paired_bootstrap, video_weights
 from vposebench.metrics.posetrack import PoseTrackMetric
-from vposebench.metrics.posetrack_data import NUM_JOINTS
+from vposebench.metrics.posetrack_data import NUM_JOINTS, to_internal_joints
 
 HEAD = np.array([0.0, 0.0, 30.0, 40.0])  # diagonal 50: head size exactly 30, match radius 15 px
 
@@ -115,10 +115,12 @@ def test_gt_joint_selection(tmp_path):
     fed, missed = np.array(everything["tracking_objects"]), np.array(everything["misses"])
     assert (fed - missed).tolist() == counts["num_detections"]  # every detection is a GT joint's event
     assert everything["id_switches"] == counts["num_switches"]
-    # only the left ankles of track 0
+    # only the left ankles of track 0, given in PoseTrack'18 slot order (left_ankle = slot 15)
     rows = result.gt_persons()
-    mask = np.zeros_like(result.data.gt.has)
-    mask[rows["track_id"] == 0, 5] = True
+    mask17 = np.zeros((len(rows["track_id"]), 17), dtype=bool)
+    mask17[rows["track_id"] == 0, 15] = True
+    mask = to_internal_joints(mask17)
+    assert mask[:, 5].any() and not np.delete(mask, 5, axis=1).any()  # internal id 5 = left_ankle
     some = result.select_gt_joints(mask)
     assert some["num_gt_joints"][5] == int((result.data.gt.has[:, 5] & (rows["track_id"] == 0)).sum())
     assert sum(some["num_gt_joints"]) == some["num_gt_joints"][5]
