@@ -54,11 +54,6 @@ class Persons:
     def __len__(self) -> int:
         return len(self.frame)
 
-    def take(self, rows: np.ndarray) -> Persons:
-        """The persons at `rows` (a boolean mask or indices)."""
-        return Persons(**{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[rows]
-                          for f in dataclasses.fields(self)})
-
 
 @dataclasses.dataclass
 class PoseTrackSet:
@@ -226,7 +221,6 @@ class _Regions:
 class _Video:
     positions: np.ndarray  # evaluated frame positions
     names: list[str]
-    gt_rows: np.ndarray
     gt_frame: np.ndarray  # position index into `positions`
     gt_kps: np.ndarray
     gt_has: np.ndarray
@@ -291,7 +285,7 @@ def _prepare_video(gt: PoseTrackFile, pred: PoseTrackFile, need_tracks: bool) ->
     return _Video(
         positions=positions,
         names=[gt.frames[p].file_name for p in positions],
-        gt_rows=gt_rows, gt_frame=gt_frame[gt_keep], gt_kps=kps[gt_keep], gt_has=gt_has[gt_keep],
+        gt_frame=gt_frame[gt_keep], gt_kps=kps[gt_keep], gt_has=gt_has[gt_keep],
         gt_head=gt.head_boxes[gt_rows], gt_track=gt.track_ids[gt_rows],
         gt_index=gt_index_all[gt_rows],
         pred_frame=pred_frame[pred_keep], pred_kps=np.concatenate(

@@ -163,3 +163,19 @@ def test_bootstrap_is_seeded_and_paired_difference_of_a_set_with_itself_is_zero(
     assert all(iv.value == 0 and iv.lo == 0 and iv.hi == 0 for iv in diff.intervals.values())
     w = video_weights(3, 50, seed=3)
     assert w.shape == (50, 3) and (w.sum(axis=1) == 3).all()
+
+
+def test_gt_person_without_joints_keeps_its_frame(tmp_path):
+    """A PoseTrack'18 GT person without joints is not dropped: its frame counts as having GT.
+    Frame 1 (only such a person, two predictions): two false positives per joint, not the
+    one-miss-one-false-positive stand-in; frame 2 (no predictions): the stand-in. The counts
+    were checked against the official code (objects 3, false positives 5, misses 1 per joint)."""
+    empty = gt_person(100, 200, 1, annotated=np.zeros(NUM_JOINTS, bool))
+    person = [gt_person(100, 200, 0)]
+    preds = [pred_person(100, 200, 5), pred_person(900, 200, 6)]
+    write_video(tmp_path, "000001_mpii_test", [frame(person, preds), frame([empty], preds), frame([empty], []),
+                                               frame(person, preds), frame(person, preds)])
+    counts = PoseTrackMetric().evaluate(tmp_path / "gt", tmp_path / "pred").event_counts()
+    assert counts["num_objects"] == [3] * NUM_JOINTS
+    assert counts["num_false_positives"] == [5] * NUM_JOINTS
+    assert counts["num_misses"] == [1] * NUM_JOINTS
