@@ -13,7 +13,6 @@ precision (percent, NaN as null).
 from __future__ import annotations
 
 import argparse
-import logging
 import math
 from typing import Any
 
@@ -29,7 +28,6 @@ from ..metrics.posetrack_mot import MODES
 from ..provenance import collect
 
 NAME = "evaluate"
-log = logging.getLogger(__name__)
 
 _TABLE_FORMATS = {"markdown": "github", "latex": "latex"}
 

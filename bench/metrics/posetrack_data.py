@@ -14,7 +14,6 @@ bootstrap resampling never touch the files again.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,8 +23,6 @@ import shapely
 from ..errors import UserError
 from ..formats.posetrack import PoseTrackFile, list_video_files, read_file
 from ..skeleton import POSETRACK17, POSETRACK18, PT17_ID_FOR_PT18_SLOT
-
-log = logging.getLogger(__name__)
 
 #: the official evaluation's internal joint order (PoseTrack'17 point ids 0..14)
 JOINTS: tuple[str, ...] = POSETRACK17.joints
@@ -362,9 +359,6 @@ def _concatenate(pairs: list[tuple[Path, Path]], prepared: list[_Video], formats
         score=pred_kps[..., 2],
     )
     missing = sum(v.missing_scores for v in prepared)
-    if missing:
-        log.warning("%d predicted joints have no score; scored %g as the official code does",
-                    missing, MISSING_SCORE)
     return PoseTrackSet(
         videos=[g.stem for g, _ in pairs],
         gt_paths=[g for g, _ in pairs], pred_paths=[p for _, p in pairs],

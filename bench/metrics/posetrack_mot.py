@@ -14,7 +14,6 @@ and bootstrap weights are plain reductions.
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 import numpy as np
 
@@ -22,8 +21,6 @@ from ..errors import UserError
 from .clear_mot import MATCH, SWITCH, MOTUpdates, accumulate
 from .posetrack_ap import DIST_THRESHOLD, FramePairs
 from .posetrack_data import NUM_JOINTS, PoseTrackSet
-
-log = logging.getLogger(__name__)
 
 MODES = ("official", "corrected")
 #: per-(frame, joint) event arrays kept by FrameEvents
@@ -157,9 +154,7 @@ def frame_events(data: PoseTrackSet, pairs: FramePairs, mode: str = "official", 
     if engine == "motmetrics":
         fallback = np.arange(data.num_videos)
         normal[:] = False
-    elif len(fallback):
-        log.warning("%d video(s) repeat a GT track id within a frame; scoring them with motmetrics",
-                    len(fallback))
+    else:  # the result's notes name these videos
         normal &= ~np.isin(data.frame_video, fallback)
     upd, frames, (obj_g, obj_j) = _build_updates(data, pairs, normal)
     events = accumulate(upd)
