@@ -105,6 +105,11 @@ class _Fields:
             return None
         return obj[key]
 
+    def object_(self, value: Any, field: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected an object, got {type(value).__name__}")
+        return value
+
     def list_(self, value: Any, field: str) -> list:
         if not isinstance(value, list):
             raise self.fail(field, f"expected a list, got {type(value).__name__}")
@@ -112,9 +117,11 @@ class _Fields:
 
     def int_(self, value: Any, field: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise self.fail(field, f"expected an integer, got {value!r}")
+            if not (isinstance(value, float) and value.is_integer()):
+                raise self.fail(field, f"expected an integer, got {value!r}")
+            value = int(value)
+        if not -(2**63) <= value < 2**63:
+            raise self.fail(field, f"integer {value} is out of range")
         return value
 
     def bool_(self, value: Any, field: str) -> bool:
@@ -383,7 +390,10 @@ def _pt18_persons_fast(anns: list, by_id: dict[int, int], kind: str, n_joints: i
         return None
     if not all(type(t) is int for t in tracks):  # noqa: E721 - bools and floats are wrong here
         return None
-    track_arr = np.array(tracks, dtype=np.int64)
+    try:
+        track_arr = np.array(tracks, dtype=np.int64)
+    except OverflowError:
+        return None
     pscore = np.array([np.nan if s is None else s for s in person_scores], dtype=object)
     try:
         pscore = pscore.astype(np.float64)
@@ -483,9 +493,10 @@ def _pt17_ignore_regions(frame: dict, f: _Fields, field: str) -> list[np.ndarray
     for r, region in enumerate(_pt17_list(frame.get("ignore_regions"), f, f"{field}.ignore_regions")):
         points = _pt17_list(region.get("point") if isinstance(region, dict) else None, f,
                             f"{field}.ignore_regions[{r}].point")
+        pfield = f"{field}.ignore_regions[{r}].point"
         xy = [
-            (f.number(_unwrap(p.get("x")), f"{field}.ignore_regions[{r}].point[{k}].x"),
-             f.number(_unwrap(p.get("y")), f"{field}.ignore_regions[{r}].point[{k}].y"))
+            (f.number(_unwrap(f.object_(p, f"{pfield}[{k}]").get("x")), f"{pfield}[{k}].x"),
+             f.number(_unwrap(p.get("y")), f"{pfield}[{k}].y"))
             for k, p in enumerate(points)
         ]
         out.append(np.asarray(xy, dtype=np.float64).reshape(-1, 2))
@@ -506,9 +517,10 @@ def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
     frame_of, kps_rows, tracks, heads, pscores, source, has_points = [], [], [], [], [], [], []
     for i, frame in enumerate(_pt17_list(data["annolist"], f, "annolist")):
         field = f"annolist[{i}]"
-        rects = _pt17_list(frame.get("annorect"), f, f"{field}.annorect")
+        rects = _pt17_list(f.object_(frame, field).get("annorect"), f, f"{field}.annorect")
         for k, rect in enumerate(rects):
             rfield = f"{field}.annorect[{k}]"
+            f.object_(rect, rfield)
             kps = np.zeros((n, 3)) if kind == "gt" else np.full((n, 3), np.nan)
             points, listed = _pt17_points(rect, f, rfield)
             for joint, point, pfield in points:

@@ -47,7 +47,7 @@ def frame_pairs(data: PoseTrackSet) -> FramePairs:
     gt = data.gt_offsets[data.pred.frame][pred] + (np.arange(len(pred)) - start[pred])
     dx = data.gt.xy[gt, :, 0] - data.pred.xy[pred, :, 0]
     dy = data.gt.xy[gt, :, 1] - data.pred.xy[pred, :, 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf/NaN never match
         dist = np.sqrt(dx * dx + dy * dy) / data.gt.head_size[gt][:, None]
     dist[~(data.gt.has[gt] & data.pred.has[pred])] = np.inf
     return FramePairs(pred=pred, gt=gt, dist=dist, start=start)

@@ -296,7 +296,8 @@ def head_size(head_boxes: np.ndarray) -> np.ndarray:
     """0.6 * the diagonal of x1y1x2y2 head boxes, as the official code computes it."""
     dx = head_boxes[:, 2] - head_boxes[:, 0]
     dy = head_boxes[:, 3] - head_boxes[:, 1]
-    return 0.6 * np.sqrt(dx * dx + dy * dy)
+    with np.errstate(over="ignore"):  # absurd coordinates give an infinite head size, as officially
+        return 0.6 * np.sqrt(dx * dx + dy * dy)
 
 
 # ----------------------------------------------------------------------------- folders
