@@ -131,8 +131,13 @@ def torch_threads() -> int | None:
     return torch.get_num_threads()
 
 
-def collect(seed: int | None = None, *, cwd: str | os.PathLike[str] | None = None) -> Provenance:
-    """Gather provenance now: git state, versions, Python, CPU, threads, GPU, seed, UTC time."""
+def collect(seed: int | None = None, *, cwd: str | os.PathLike[str] | None = None,
+            torch_details: bool = True) -> Provenance:
+    """Gather provenance now: git state, versions, Python, CPU, threads, GPU, seed, UTC time.
+
+    ``torch_details=False`` leaves out torch's thread count and the GPU (None) without
+    importing torch, for figures that involve no model (e.g. scoring prediction files).
+    """
     commit, dirty = git_state(cwd)
     return Provenance(
         git_commit=commit,
@@ -142,8 +147,8 @@ def collect(seed: int | None = None, *, cwd: str | os.PathLike[str] | None = Non
         platform=platform.platform(),
         cpu_model=cpu_model(),
         cpu_count=os.cpu_count(),
-        torch_threads=torch_threads(),
-        gpu=gpu_info(),
+        torch_threads=torch_threads() if torch_details else None,
+        gpu=gpu_info() if torch_details else None,
         seed=seed,
         timestamp=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )

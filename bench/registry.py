@@ -124,7 +124,7 @@ METHODS: Registry = Registry(
 DATASETS: Registry = Registry(
     "dataset", builtin_module="vposebench.datasets", entry_point_group="vposebench.datasets"
 )
-METRICS: Registry = Registry("metric")
+METRICS: Registry = Registry("metric", builtin_module="vposebench.metrics")
 TABLES: Registry = Registry("table", builtin_module="vposebench.tables")
 
 register_method = METHODS.register

@@ -1,6 +1,6 @@
 """Subcommands of the CLI. Each module has NAME, a docstring (its help), configure(parser)
 and run(args) -> exit status. A command is listed here only once it works."""
 
-from . import convert_cmd, leaderboard_cmd, list_cmd, predict_cmd, train_cmd
+from . import convert_cmd, evaluate_cmd, leaderboard_cmd, list_cmd, predict_cmd, train_cmd
 
-COMMANDS = [list_cmd, convert_cmd, train_cmd, predict_cmd, leaderboard_cmd]
+COMMANDS = [list_cmd, convert_cmd, train_cmd, predict_cmd, evaluate_cmd, leaderboard_cmd]

@@ -108,6 +108,11 @@ class _Fields:
             return None
         return obj[key]
 
+    def object_(self, value: Any, field: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected an object, got {type(value).__name__}")
+        return value
+
     def list_(self, value: Any, field: str) -> list:
         if not isinstance(value, list):
             raise self.fail(field, f"expected a list, got {type(value).__name__}")
@@ -193,10 +198,22 @@ class PoseTrackFile:
     head_boxes: np.ndarray  # (N, 4) head box xyxy, NaN rows where absent
     person_scores: np.ndarray  # (N,) NaN where absent
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: (N,) index of each person in the file: PT18 `annotations[i]`, PT17 `annorect[i]` of its frame
+    source_index: np.ndarray | None = None
+    #: (N,) False for a PT17 person with no `annopoints[0].point` list (the official evaluation
+    #: drops those; a PT18 person always has one, possibly empty)
+    has_points: np.ndarray | None = None
 
     @property
     def num_persons(self) -> int:
         return len(self.person_frame)
+
+    def person_field(self, row: int) -> str:
+        """Where person `row` sits in the file, as a field path for error messages."""
+        index = int(self.source_index[row]) if self.source_index is not None else row
+        if self.format == "posetrack17":
+            return f"annolist[{int(self.person_frame[row])}].annorect[{index}]"
+        return f"annotations[{index}]"
 
     def frame_offsets(self) -> np.ndarray:
         """(F + 1,) offsets: persons of frame f are rows offsets[f]:offsets[f + 1]."""
@@ -243,9 +260,46 @@ def _pt18_ignore_regions(image: dict, f: _Fields, field: str) -> list[np.ndarray
     return regions
 
 
+def _image_size(image: dict) -> tuple[int, int] | None:
+    if isinstance(image.get("height"), int) and isinstance(image.get("width"), int):
+        return image["height"], image["width"]
+    return None
+
+
+def _pt18_frames_fast(images: list, f: _Fields, kind: str) -> tuple[list[FrameInfo], dict[int, int]] | None:
+    """The common case (plain ints, strings, bools) in a few list passes; None when anything
+    is unusual, so that the field-by-field pass can name it."""
+    try:
+        ids = [image["id"] for image in images]
+        names = [image["file_name"] if kind == "gt" else image.get("file_name") for image in images]
+        labeled = [image.get("is_labeled") for image in images]
+        frame_ids = [image.get("frame_id", image["id"]) for image in images]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if not (all(type(v) is int for v in ids) and all(type(v) is int for v in frame_ids)  # noqa: E721
+            and all(v is None or type(v) is bool for v in labeled)  # noqa: E721
+            and all(v is None or type(v) is str for v in names)):  # noqa: E721
+        return None
+    by_id = {image_id: i for i, image_id in enumerate(ids)}
+    if len(by_id) != len(ids):
+        return None
+    frames = []
+    for i, image in enumerate(images):
+        regions: list[np.ndarray] = []
+        if kind == "gt" and (image.get("ignore_regions_x") or image.get("ignore_regions_y")):
+            regions = _pt18_ignore_regions(image, f, f"images[{i}]")
+        frames.append(FrameInfo(file_name=names[i] or "", is_labeled=labeled[i] is not False,
+                                frame_id=frame_ids[i], ignore_regions=regions, size=_image_size(image)))
+    return frames, by_id
+
+
 def _pt18_frames(data: dict, f: _Fields, kind: str) -> tuple[list[FrameInfo], dict[int, int], dict]:
     """Frame infos in file order, the image id -> position map, and video-level fields."""
     images = f.list_(data["images"], "images")
+    meta = {k: images[0][k] for k in ("vid_id", "nframes") if images and isinstance(images[0], dict) and k in images[0]}
+    fast = _pt18_frames_fast(images, f, kind)
+    if fast is not None:
+        return (*fast, meta)
     by_id: dict[int, int] = {}
     frames = []
     for i, image in enumerate(images):
@@ -261,17 +315,13 @@ def _pt18_frames(data: dict, f: _Fields, kind: str) -> tuple[list[FrameInfo], di
             raise f.fail(f"{field}.file_name", f"expected a string, got {file_name!r}")
         labeled = image.get("is_labeled")
         frame_id = image.get("frame_id", image_id)
-        size = None
-        if isinstance(image.get("height"), int) and isinstance(image.get("width"), int):
-            size = (image["height"], image["width"])
         frames.append(FrameInfo(
             file_name=file_name,
             is_labeled=True if labeled is None else f.bool_(labeled, f"{field}.is_labeled"),
             frame_id=f.int_(frame_id, f"{field}.frame_id"),
             ignore_regions=_pt18_ignore_regions(image, f, field) if kind == "gt" else [],
-            size=size,
+            size=_image_size(image),
         ))
-    meta = {k: images[0][k] for k in ("vid_id", "nframes") if images and k in images[0]}
     return frames, by_id, meta
 
 
@@ -343,7 +393,10 @@ def _pt18_persons_fast(anns: list, by_id: dict[int, int], kind: str, n_joints: i
         return None
     if not all(type(t) is int and _INT64_MIN <= t <= _INT64_MAX for t in tracks):  # noqa: E721 - bools and floats are wrong here
         return None
-    track_arr = np.array(tracks, dtype=np.int64)
+    try:
+        track_arr = np.array(tracks, dtype=np.int64)
+    except OverflowError:
+        return None
     pscore = np.array([np.nan if s is None else s for s in person_scores], dtype=object)
     try:
         pscore = pscore.astype(np.float64)
@@ -357,6 +410,7 @@ def _pt18_persons_fast(anns: list, by_id: dict[int, int], kind: str, n_joints: i
         kps[absent] = np.nan  # not predicted: no position, no score
     return {
         "frame_of": frame_of,
+        "source_index": np.arange(len(anns), dtype=np.int64),
         "keypoints": kps,
         "track_ids": track_arr.astype(np.int64),
         "boxes": _xyxy_rows(boxes),
@@ -388,23 +442,29 @@ def _read_pt18(data: dict, path: Path, kind: str, expected: Skeleton | None) -> 
                 frame.is_labeled = bool(has_persons[i])
     meta.update({"format": "posetrack18", "source": str(path)})
     return PoseTrackFile(path=path, format="posetrack18", kind=kind, skeleton=skeleton,
-                         frames=frames, person_frame=frame_of, meta=meta, **rest)
+                         frames=frames, person_frame=frame_of, meta=meta,
+                         has_points=np.ones(len(frame_of), dtype=bool), **rest)
 
 
 # ----------------------------------------------------------------------------- PT17
-def _pt17_points(rect: dict, f: _Fields, field: str) -> list[tuple[int, dict, str]]:
+def _pt17_points(rect: dict, f: _Fields, field: str) -> tuple[list[tuple[int, dict, str]], bool]:
+    """The listed points of a person (first listing of a joint id wins, as in the official
+    evaluation) and whether the person has an ``annopoints[0].point`` list at all."""
     annopoints = _pt17_objects(rect.get("annopoints"), f, f"{field}.annopoints")
-    if not annopoints:
-        return []
-    points = _pt17_objects(annopoints[0].get("point"), f, f"{field}.annopoints.point")
+    if not annopoints or annopoints[0].get("point") is None:
+        return [], False
+    points = _pt17_objects(annopoints[0]["point"], f, f"{field}.annopoints.point")
     out = []
+    seen: set[int] = set()
     for k, point in enumerate(points):
         pfield = f"{field}.annopoints.point[{k}]"
         joint = f.int_(_unwrap(f.get(point, "id", pfield)), f"{pfield}.id")
         if not 0 <= joint < POSETRACK17.num_joints:
             raise f.fail(f"{pfield}.id", f"joint id {joint} is outside 0..14")
-        out.append((joint, point, pfield))
-    return out
+        if joint not in seen:
+            seen.add(joint)
+            out.append((joint, point, pfield))
+    return out, True
 
 
 def _pt17_list(value: Any, f: _Fields, field: str) -> list:
@@ -435,14 +495,14 @@ def _pt17_name(frame: dict, f: _Fields, field: str) -> str:
 def _pt17_ignore_regions(frame: dict, f: _Fields, field: str) -> list[np.ndarray]:
     out = []
     for r, region in enumerate(_pt17_objects(frame.get("ignore_regions"), f, f"{field}.ignore_regions")):
-        points = _pt17_objects(region.get("point"), f, f"{field}.ignore_regions[{r}].point")
+        pfield = f"{field}.ignore_regions[{r}].point"
+        points = _pt17_objects(region.get("point"), f, pfield)
         xy = [
-            (f.number(_unwrap(p.get("x")), f"{field}.ignore_regions[{r}].point[{k}].x"),
-             f.number(_unwrap(p.get("y")), f"{field}.ignore_regions[{r}].point[{k}].y"))
+            (f.number(_unwrap(p.get("x")), f"{pfield}[{k}].x"),
+             f.number(_unwrap(p.get("y")), f"{pfield}[{k}].y"))
             for k, p in enumerate(points)
         ]
-        if xy:
-            out.append(np.asarray(xy, dtype=np.float64))
+        out.append(np.asarray(xy, dtype=np.float64).reshape(-1, 2))
     return out
 
 
@@ -457,14 +517,15 @@ def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
     f = _Fields(path)
     n = POSETRACK17.num_joints
     frames: list[FrameInfo] = []
-    frame_of, kps_rows, tracks, heads, pscores = [], [], [], [], []
+    frame_of, kps_rows, tracks, heads, pscores, source, has_points = [], [], [], [], [], [], []
     for i, frame in enumerate(_pt17_objects(data["annolist"], f, "annolist")):
         field = f"annolist[{i}]"
         rects = _pt17_objects(frame.get("annorect"), f, f"{field}.annorect")
         for k, rect in enumerate(rects):
             rfield = f"{field}.annorect[{k}]"
             kps = np.zeros((n, 3)) if kind == "gt" else np.full((n, 3), np.nan)
-            for joint, point, pfield in _pt17_points(rect, f, rfield):
+            points, listed = _pt17_points(rect, f, rfield)
+            for joint, point, pfield in points:
                 x = f.number(_unwrap(f.get(point, "x", pfield)), f"{pfield}.x")
                 y = f.number(_unwrap(f.get(point, "y", pfield)), f"{pfield}.y")
                 if kind == "gt":
@@ -482,6 +543,8 @@ def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
             heads.append(_pt17_head_box(rect, f, rfield))
             kps_rows.append(kps)
             frame_of.append(i)
+            source.append(k)
+            has_points.append(listed)
         labeled = frame.get("is_labeled")
         frames.append(FrameInfo(
             file_name=_pt17_name(frame, f, field),
@@ -498,6 +561,8 @@ def _read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
         head_boxes=np.array(heads).reshape(count, 4),
         person_scores=np.array(pscores, dtype=np.float64),
         meta={"format": "posetrack17", "source": str(path)},
+        source_index=np.array(source, dtype=np.int64),
+        has_points=np.array(has_points, dtype=bool),
     )
 
 
