@@ -77,9 +77,13 @@ class Checkpoint:
         d["model"] = {k: v.detach().cpu() for k, v in self.model.items()}
         return {"format": FORMAT, "version": VERSION, **d}
 
-    def build(self, device: torch.device | str = "cpu") -> TemporalPoseMethod:
-        """The method with these weights, in eval mode on `device`."""
-        method = build_method(self.method, self.skeleton, **self.config)
+    def build(self, device: torch.device | str = "cpu", **overrides: Any) -> TemporalPoseMethod:
+        """The method with these weights, in eval mode on `device`.
+
+        `overrides` change inference-time config fields (e.g. a memory's capacity); a change
+        that alters the network's shape fails to load the weights.
+        """
+        method = build_method(self.method, self.skeleton, **{**self.config, **overrides})
         try:
             method.load_state_dict(self.model, strict=True)
         except RuntimeError as exc:

@@ -1,38 +1,42 @@
-"""The basic online runner: a method over the videos of a dataset, predictions out.
+"""The online runner: a method over the videos of a dataset, predictions out.
 
 For each video: `method.reset()` and `tracker.reset()`; for each frame in order: person boxes
-(here: the ground-truth boxes of the frame) -> tracker -> `method.step()` -> a `FramePred`.
-Frames without boxes (with ground-truth boxes: the unlabeled frames) are listed with no
-persons and skip the tracker and the method, so tracks and method state carry over the gap.
-Every frame of the video is listed, in order, so predictions pair with the ground truth by
-position. Persons without a usable box (none given, degenerate) get a box around their
-annotated keypoints.
+from a box source (ground truth, jittered ground truth, a detections file) -> tracker ->
+`method.step()` -> a `FramePred`. Frames without boxes (with ground-truth boxes: the
+unlabeled frames) are listed with no persons and skip the tracker and the method, so tracks
+and method state carry over the gap. Every frame of the video is listed, in order, so
+predictions pair with the ground truth by position.
+
+Videos can be sharded over worker processes. Each worker rebuilds the method from a
+`MethodSpec` with the same thread count, and each video is processed from a reset state, so
+the predictions do not depend on the number of workers.
+
+With a `PhaseTimer`, every frame with persons adds one sample to each phase: `loading` (image
+read and decode), `pose` (the method's step: crop warp, network, decoding, state update) and
+`end_to_end` (box source, tracker, step and prediction assembly); `writing` is one sample per
+video (the JSON file).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import dataclasses
+import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from .box_sources import BoxSource, GTBoxes
 from .formats.posetrack import write_predictions
 from .interface import FrameInput, TemporalPoseMethod
-from .structures import FrameGT, FramePred, PersonPred, VideoGT, VideoPred
+from .profiling import PhaseTimer
+from .structures import FramePred, PersonPred, VideoGT, VideoPred
 from .tracker import IoUTracker
-
-#: a function giving the person boxes (P, 4) of a frame of a video
-BoxSource = Callable[[VideoGT, FrameGT], np.ndarray]
-
-
-def gt_boxes(video: VideoGT, frame: FrameGT) -> np.ndarray:
-    """The frame's ground-truth person boxes (`PersonGT.crop_box`: the annotated box, else the
-    keypoints' extent; persons with neither are left out)."""
-    rows = [box for box in (p.crop_box() for p in frame.persons) if box is not None]
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
 
 
 @dataclasses.dataclass
@@ -43,56 +47,181 @@ class RunStats:
     frames: int = 0
     frames_with_persons: int = 0
     persons: int = 0
+    #: largest `method.state_bytes()` seen after a step (tracked only while timing)
+    peak_state_bytes: int = 0
+
+    def add(self, other: RunStats) -> None:
+        for field in dataclasses.fields(self):
+            mine, theirs = getattr(self, field.name), getattr(other, field.name)
+            merged = max(mine, theirs) if field.name == "peak_state_bytes" else mine + theirs
+            setattr(self, field.name, merged)
+
+
+@contextlib.contextmanager
+def _phase(timer: PhaseTimer | None, name: str) -> Iterator[None]:
+    if timer is None:
+        yield
+    else:
+        with timer.measure(name):
+            yield
 
 
 def run_video(method: TemporalPoseMethod, video: VideoGT, *, tracker: IoUTracker | None = None,
-              boxes: BoxSource = gt_boxes, stats: RunStats | None = None) -> VideoPred:
+              boxes: BoxSource | None = None, stats: RunStats | None = None,
+              timer: PhaseTimer | None = None) -> VideoPred:
     """Predictions for every frame of one video, online."""
     tracker = tracker or IoUTracker()
+    boxes = boxes or GTBoxes()
     tracker.reset()
     method.reset()
     frames = []
     for frame in video.frames:
         pred = FramePred(index=frame.index, file_name=frame.file_name, frame_id=frame.frame_id)
         frames.append(pred)
-        frame_boxes = boxes(video, frame)
         if stats is not None:
             stats.frames += 1
+        frame_boxes = boxes.boxes(video, frame).boxes
         if len(frame_boxes) == 0:
             continue
-        update = tracker.update(frame_boxes)
-        out = method.step(FrameInput(image=frame.load_image(), boxes=frame_boxes,
-                                     track_ids=update.track_ids, index=frame.index,
-                                     ended_tracks=update.ended))
-        for box, tid, kps in zip(frame_boxes, update.track_ids, out.keypoints):
-            score = float(np.nanmean(kps[:, 2])) if np.isfinite(kps[:, 2]).any() else float("nan")
-            pred.persons.append(PersonPred(kps, track_id=int(tid), score=score, box=box))
+        with _phase(timer, "loading"):
+            image = frame.load_image()
+        with _phase(timer, "end_to_end"):
+            if timer is not None:  # the box source is part of end-to-end; repeat it inside
+                frame_boxes = boxes.boxes(video, frame).boxes
+            update = tracker.update(frame_boxes)
+            with _phase(timer, "pose"):
+                out = method.step(FrameInput(image=image, boxes=frame_boxes,
+                                             track_ids=update.track_ids, index=frame.index,
+                                             ended_tracks=update.ended))
+            for box, tid, kps in zip(frame_boxes, update.track_ids, out.keypoints):
+                scores = kps[:, 2]
+                score = float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
+                pred.persons.append(PersonPred(kps, track_id=int(tid), score=score, box=box))
         if stats is not None:
             stats.frames_with_persons += 1
             stats.persons += len(frame_boxes)
+            if timer is not None:
+                stats.peak_state_bytes = max(stats.peak_state_bytes, method.state_bytes())
     if stats is not None:
         stats.videos += 1
     method.reset()
     return VideoPred(name=video.name, skeleton=video.skeleton, frames=frames, meta=dict(video.meta))
 
 
+def write_video_predictions(pred: VideoPred, video: VideoGT, out_dir: str | os.PathLike[str]) -> Path:
+    """`<out_dir>/<video>.json`, with the GT's vid_id."""
+    vid_id = video.meta.get("vid_id")
+    path = Path(out_dir) / f"{video.name}.json"
+    write_predictions(pred, path, vid_id=None if vid_id is None else str(vid_id))
+    return path
+
+
 def predict_videos(method: TemporalPoseMethod, videos: Iterable[VideoGT],
                    out_dir: str | os.PathLike[str], *, tracker: IoUTracker | None = None,
-                   boxes: BoxSource = gt_boxes, on_video: Callable[[VideoPred], None] | None = None) -> RunStats:
-    """Run `method` over `videos` and write one PoseTrack'18 JSON file per video to `out_dir`."""
-    out = Path(out_dir)
+                   boxes: BoxSource | None = None, timer: PhaseTimer | None = None,
+                   on_video: Callable[[VideoPred], None] | None = None) -> RunStats:
+    """Run `method` over `videos` in this process; one PoseTrack'18 JSON file per video."""
     stats = RunStats()
     was_training = method.training
     method.eval()
     try:
         with torch.no_grad():
             for video in videos:
-                pred = run_video(method, video, tracker=tracker, boxes=boxes, stats=stats)
-                vid_id = video.meta.get("vid_id")
-                write_predictions(pred, out / f"{video.name}.json",
-                                  vid_id=None if vid_id is None else str(vid_id))
+                pred = run_video(method, video, tracker=tracker, boxes=boxes, stats=stats, timer=timer)
+                with _phase(timer, "writing"):
+                    write_video_predictions(pred, video, out_dir)
                 if on_video is not None:
                     on_video(pred)
     finally:
         method.train(was_training)
     return stats
+
+
+# ----------------------------------------------------------------------------- sharding
+@dataclasses.dataclass(frozen=True)
+class MethodSpec:
+    """Everything a worker process needs to rebuild a trained method."""
+
+    checkpoint: str
+    #: inference-time config changes applied to the checkpoint's config (e.g. capacity)
+    overrides: tuple[tuple[str, Any], ...] = ()
+    device: str = "cpu"
+    threads: int = 1
+
+    def build(self) -> TemporalPoseMethod:
+        from .checkpoint import load_checkpoint
+
+        torch.set_num_threads(self.threads)
+        checkpoint = load_checkpoint(self.checkpoint)
+        return checkpoint.build(torch.device(self.device), **dict(self.overrides))
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """A registered dataset split, optionally temporally subsampled."""
+
+    name: str
+    root: str
+    split: str | None
+    stride: int = 1  # keep every `stride`-th frame (temporal downsampling)
+
+    def open(self):
+        from .registry import DATASETS
+
+        return DATASETS.get(self.name)(self.root, self.split)
+
+    def load(self, dataset, name: str) -> VideoGT:
+        from vposebench.datasets.views import subsample_video
+
+        video = dataset.load_video(name)
+        return subsample_video(video, self.stride) if self.stride > 1 else video
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One prediction job: method x dataset x box source -> prediction folder."""
+
+    method: MethodSpec
+    dataset: DatasetSpec
+    out_dir: str
+    boxes: BoxSource = dataclasses.field(default_factory=GTBoxes)
+    iou_threshold: float = 0.3
+    matching: str = "greedy"
+
+
+def _run_shard(spec: RunSpec, names: list[str]) -> RunStats:
+    method = spec.method.build()
+    dataset = spec.dataset.open()
+    videos = (spec.dataset.load(dataset, n) for n in names)
+    return predict_videos(method, videos, spec.out_dir, boxes=spec.boxes,
+                          tracker=IoUTracker(spec.iou_threshold, spec.matching))
+
+
+def predict_dataset(spec: RunSpec, *, workers: int = 1, videos: list[str] | None = None,
+                    on_video_done: Callable[[int], None] | None = None) -> RunStats:
+    """Predict every video (or the named ones), sharded round-robin over `workers` processes.
+
+    `on_video_done(count)` reports progress as shards finish.
+    """
+    dataset = spec.dataset.open()
+    names = list(videos) if videos is not None else dataset.video_names()
+    total = RunStats()
+    if workers <= 1 or len(names) <= 1:
+        previous = torch.get_num_threads()
+        try:
+            for name in names:
+                total.add(_run_shard(spec, [name]))
+                if on_video_done is not None:
+                    on_video_done(1)
+        finally:
+            torch.set_num_threads(previous)
+        return total
+    shards = [names[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(len(shards), mp_context=context) as pool:
+        futures = {pool.submit(_run_shard, spec, shard): len(shard) for shard in shards if shard}
+        for future in concurrent.futures.as_completed(futures):
+            total.add(future.result())
+            if on_video_done is not None:
+                on_video_done(futures[future])
+    return total

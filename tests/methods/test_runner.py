@@ -3,8 +3,9 @@
 import numpy as np
 import torch
 
+from vposebench.box_sources import GTBoxes
 from vposebench.interface import build_method
-from vposebench.runner import gt_boxes, run_video
+from vposebench.runner import run_video
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import FrameGT, PersonGT
 from vposebench.tracker import IoUTracker
@@ -40,6 +41,6 @@ def test_gt_boxes_fall_back_to_the_keypoint_extent():
         PersonGT(kps, box=np.array([5.0, 5, 5, 9])),  # degenerate: keypoint extent instead
         PersonGT(np.zeros((17, 3))),  # nothing usable: left out
     ])
-    boxes = gt_boxes(None, frame)
+    boxes = GTBoxes().boxes(None, frame).boxes
     assert boxes.shape == (2, 4)
     np.testing.assert_allclose(boxes[1], [10 - 3.3, 11 - 3.3, 32 + 3.3, 33 + 3.3])

@@ -1,0 +1,125 @@
+"""Speed and memory of a method, measured as docs/measurement.md says.
+
+Online mode (what the papers report): batch = the persons of one frame, frames in order,
+state carried across frames. Warm-up frames are run first and dropped; then the timing videos
+are run `repeats` times, every frame adding one `pose`, one `end_to_end` and one `loading`
+sample. The thread count is fixed and recorded; on CUDA every timed region is synchronised and
+the peak-memory counters are reset after warm-up. Offline mode: a batch of crops through the
+method's steady-state per-person path, no tracker, crops/s.
+
+`measure_speed` runs in a fresh spawned process by default, so the process's peak RSS is that
+of this method and these videos alone.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import multiprocessing
+
+import numpy as np
+import torch
+
+from .box_sources import BoxSource, GTBoxes
+from .interface import TemporalPoseMethod
+from .profiling import (
+    PhaseTimer,
+    device_label,
+    gpu_peak,
+    latency_stats,
+    overhead_fraction,
+    peak_rss_bytes,
+    reset_gpu_peak,
+)
+from .records import Speed
+from .runner import DatasetSpec, MethodSpec, RunStats, run_video
+from .structures import VideoGT
+from .tracker import IoUTracker
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeedSpec:
+    """What to time: a method on some videos of a dataset."""
+
+    method: MethodSpec
+    dataset: DatasetSpec
+    videos: tuple[str, ...]
+    warmup_frames: int = 10
+    repeats: int = 3
+    boxes: BoxSource = dataclasses.field(default_factory=GTBoxes)
+    offline_batch: int = 32
+    precision: str = "fp32"
+
+
+def _warm_up(method: TemporalPoseMethod, videos: list[VideoGT], spec: SpeedSpec) -> None:
+    """Run frames until `warmup_frames` frames with persons have passed (at least one video)."""
+    done = 0
+    timer = PhaseTimer(method.device)
+    while done < spec.warmup_frames:
+        for video in videos:
+            run_video(method, video, boxes=spec.boxes, timer=timer)
+            done = len(timer.samples["pose"])
+            if done >= spec.warmup_frames:
+                return
+        if not timer.samples["pose"]:
+            raise ValueError("the timing videos have no frame with persons")
+
+
+def _offline_crops_per_s(method: TemporalPoseMethod, batch: int, repeats: int) -> float:
+    w, h = method.config.crop_size
+    x = torch.zeros(batch, 3, h, w, device=method.device)
+    timer = PhaseTimer(method.device)
+    with torch.no_grad():
+        method.flops_probe(x)  # warm-up
+        for _ in range(max(repeats, 3)):
+            with timer.measure("offline"):
+                method.flops_probe(x)
+    return batch / (float(np.median(timer.samples["offline"])) / 1000.0)
+
+
+def measure_in_process(spec: SpeedSpec) -> Speed:
+    """Time the method in this process (see the module docstring)."""
+    method = spec.method.build()
+    device = method.device
+    dataset = spec.dataset.open()
+    videos = [spec.dataset.load(dataset, name) for name in spec.videos]
+    description = method.describe()
+    with torch.no_grad():
+        _warm_up(method, videos, spec)
+        reset_gpu_peak(device)
+        timer = PhaseTimer(device)
+        stats = RunStats()
+        repeat_medians = []
+        for _ in range(spec.repeats):
+            start = len(timer.samples["pose"])
+            for video in videos:
+                run_video(method, video, boxes=spec.boxes, timer=timer, stats=stats,
+                          tracker=IoUTracker())
+            repeat_medians.append(float(np.median(timer.samples["pose"][start:])))
+        allocated, reserved = gpu_peak(device)
+        offline = _offline_crops_per_s(method, spec.offline_batch, spec.repeats)
+    samples = timer.samples
+    return Speed(
+        mode="online", device=device_label(device), threads=torch.get_num_threads(),
+        precision=spec.precision, warmup_frames=spec.warmup_frames, repeats=spec.repeats,
+        pose=latency_stats(samples["pose"]), end_to_end=latency_stats(samples["end_to_end"]),
+        loading=latency_stats(samples["loading"]),
+        harness_overhead=overhead_fraction(samples["end_to_end"], samples["pose"]),
+        repeat_pose_medians_ms=tuple(repeat_medians),
+        peak_rss_bytes=peak_rss_bytes() if device.type == "cpu" else None,
+        gpu_max_allocated_bytes=allocated, gpu_max_reserved_bytes=reserved,
+        state_bytes=stats.peak_state_bytes, parameters=description.parameters,
+        flops_per_person=description.flops_per_person, offline_crops_per_s=offline,
+        offline_batch=spec.offline_batch,
+        cudnn_benchmark=bool(torch.backends.cudnn.benchmark) if device.type == "cuda" else None,
+    )
+
+
+def measure_speed(spec: SpeedSpec, *, isolated: bool = True) -> Speed:
+    """Time the method, in a fresh process unless `isolated` is False."""
+    if not isolated:
+        return measure_in_process(spec)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(measure_in_process, spec).result()
+
