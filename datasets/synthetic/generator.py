@@ -18,6 +18,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
 from pathlib import Path
 
@@ -250,16 +251,23 @@ def _worker_init() -> None:
 
 
 def _results(root: Path, config: SynthConfig, jobs: list[Job], workers: int) -> Iterator:
-    """Results of `jobs` in job order, computed here or by a pool of `workers` processes."""
+    """Results of `jobs` in job order, computed here or by a pool of `workers` processes.
+
+    Workers are spawned, not forked: a forked child inherits OpenCV's thread pool in a broken
+    state and can hang. Spawning re-imports the caller's main module, so a script that calls
+    `generate` with several workers must do so under ``if __name__ == "__main__":``.
+    """
     if workers <= 1 or len(jobs) <= 1:
         yield from (_run_job(root, config, job) for job in jobs)
         return
-    # fork where the platform has it: no re-import of the caller's main module, fast start;
-    # the workers only use numpy, OpenCV and SciPy
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
-        yield from pool.map(_run_job, repeat(root), repeat(config), jobs)
+    context = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
+            yield from pool.map(_run_job, repeat(root), repeat(config), jobs)
+    except BrokenProcessPool as exc:
+        raise RuntimeError(
+            "a generator worker process died; when calling generate() from a script, call it under "
+            "`if __name__ == '__main__':` (workers are spawned), or pass workers=1") from exc
 
 
 def _build(root: Path, config: SynthConfig, progress: Progress | None, workers: int) -> Manifest:

@@ -282,7 +282,7 @@ def head_ellipse(xy: np.ndarray, body: Body, scale: np.ndarray | float = 1.0):
     length = np.hypot(axis[..., 0], axis[..., 1])
     true = body.head * body.height * np.asarray(scale, dtype=np.float64)
     a = np.maximum(0.56 * length, 0.42 * true)
-    b = 0.40 * true
+    b = np.broadcast_to(0.40 * true, a.shape)
     angle = np.degrees(np.arctan2(axis[..., 1], axis[..., 0]))
     return centre, np.stack([a, b], axis=-1), angle
 

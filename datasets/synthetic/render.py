@@ -255,7 +255,11 @@ class VideoRenderer:
     def __len__(self) -> int:
         return len(self.times)
 
-    def _draw(self, k: int) -> np.ndarray:
+    def annotated_sample(self, f: int) -> int:
+        """Index of the sub-frame of output frame `f` that the annotation describes."""
+        return f * self.samples + self.centre
+
+    def draw_sample(self, k: int) -> np.ndarray:
         """The (H, W, 4) uint16 canvas of sample `k`: colour channels and labels."""
         scene = self.scene
         t = float(self.sample_times[k])
@@ -281,13 +285,13 @@ class VideoRenderer:
         """Render output frame `f` (all its sub-frames when blurred)."""
         first = f * self.samples
         if self.samples == 1:
-            canvas = self._draw(first)
+            canvas = self.draw_sample(first)
             labels = canvas[..., 3].copy()
             image = canvas[..., :3].astype(np.uint8)
         else:
             total = np.zeros((*self.scene.size[::-1], 3), dtype=np.float32)
             for s in range(self.samples):
-                canvas = self._draw(first + s)
+                canvas = self.draw_sample(first + s)
                 if s == self.centre:
                     labels = canvas[..., 3].copy()
                 total += canvas[..., :3]
@@ -297,7 +301,7 @@ class VideoRenderer:
             h, w = image.shape[:2]
             oy, ox = (7 * f) % 16, (11 * f + 3) % 16
             image = np.clip(image + self.scene.noise[oy:oy + h, ox:ox + w], 0, 255).astype(np.uint8)
-        k = first + self.centre
+        k = self.annotated_sample(f)
         heights = np.array([p.body.height for p in self.scene.persons]) * self.scene.camera.zoom(
             self.sample_times[k:k + 1])[0]
         head_boxes = np.array([_head_box(g, k) for g in self.geometry]).reshape(-1, 4)
@@ -313,7 +317,7 @@ class VideoRenderer:
         """(H, W) uint8 mask of one person's whole body at output frame `f`, ignoring occluders."""
         w, h = self.scene.size
         mask = np.zeros((h, w), dtype=np.uint8)
-        draw_person(mask, self.geometry[person_index], f * self.samples + self.centre,
+        draw_person(mask, self.geometry[person_index], self.annotated_sample(f),
                     self.scene.persons[person_index], lambda part: (1,), stripes=False)
         return mask
 

@@ -20,6 +20,7 @@ person's body height (ankle to head top, standing) in image pixels.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -74,6 +75,17 @@ def occlusion_document(truth: VideoTruth) -> dict:
             "codes": {str(k): v for k, v in CODE_NAMES.items()}, "persons": persons}
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _integer(entry: dict, key: str, path: Path, field: str) -> int:
+    value = entry.get(key)
+    if not _is_int(value):
+        raise UserError(f"expected an integer, got {value!r}", path=path, field=f"{field}.{key}")
+    return value
+
+
 def read_occlusion(path: str | os.PathLike[str], video: VideoGT) -> VideoTruth:
     """Read a side file and attach it to `video` (sets every `PersonGT.occluded`)."""
     p = Path(path)
@@ -91,17 +103,22 @@ def read_occlusion(path: str | os.PathLike[str], video: VideoGT) -> VideoTruth:
         raise UserError("expected a list", path=p, field="persons")
     for i, entry in enumerate(persons):
         field = f"persons[{i}]"
-        try:
-            key = (int(entry["frame"]), int(entry["track_id"]))
-            codes = np.asarray(entry["codes"], dtype=np.int64)
-            height = float(entry["height"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError("expected frame, track_id, codes and height", path=p, field=field) from None
-        if codes.shape != (joints,) or not np.isin(codes, list(CODE_NAMES)).all():
-            raise UserError(f"expected {joints} codes in 0..4", path=p, field=f"{field}.codes")
+        if not isinstance(entry, dict):
+            raise UserError("expected an object", path=p, field=field)
+        key = (_integer(entry, "frame", p, field), _integer(entry, "track_id", p, field))
+        codes = entry.get("codes")
+        if (not isinstance(codes, list) or len(codes) != joints
+                or not all(_is_int(c) and c in CODE_NAMES for c in codes)):
+            raise UserError(f"expected a list of {joints} codes in 0..4", path=p, field=f"{field}.codes")
+        height = entry.get("height")
+        if _is_int(height) or isinstance(height, float):
+            height = float(height)
+        if not isinstance(height, float) or not math.isfinite(height) or height <= 0:
+            raise UserError(f"expected a positive number, got {entry.get('height')!r}", path=p,
+                            field=f"{field}.height")
         if key in entries:
             raise UserError(f"duplicate entry for frame {key[0]}, track {key[1]}", path=p, field=field)
-        entries[key] = (codes.astype(np.int8), height)
+        entries[key] = (np.array(codes, dtype=np.int8), height)
     all_codes, all_heights = [], []
     for frame in video.frames:
         fc, fh = [], []
