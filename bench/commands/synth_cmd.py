@@ -20,11 +20,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 from tqdm import tqdm
 
 from ..errors import UserError
+
+if TYPE_CHECKING:
+    from vposebench.datasets.synthetic.config import SynthConfig
 
 NAME = "synth"
 
@@ -54,7 +58,7 @@ def _positive(value: int | None, flag: str, minimum: int = 1) -> None:
         raise UserError(f"must be at least {minimum}, got {value}", field=flag)
 
 
-def build_config(args: argparse.Namespace):
+def build_config(args: argparse.Namespace) -> SynthConfig:
     """The SynthConfig the arguments ask for (preset, then the flags, then --set)."""
     from vposebench.datasets.synthetic.config import preset
 

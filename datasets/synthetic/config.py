@@ -57,7 +57,8 @@ PROFILES: dict[str, Profile] = {
     "crowd": Profile(persons=(11, 14), person_height=(55.0, 100.0), walkers=0.3,
                      crossings=(1, 2), occluders=(0, 1)),
     "occlusion": Profile(persons=(4, 6), walkers=0.7, crossings=(2, 3), occluders=(3, 5)),
-    "fast": Profile(persons=(3, 6), speed=(2.5, 4.0), walkers=0.6, runners=0.5,
+    # fast walkers leave the frame sooner: more of them keep persons per frame near `base`
+    "fast": Profile(persons=(4, 8), speed=(2.5, 4.0), walkers=0.6, runners=0.5,
                     actions=_WHOLE_BODY, zoom=(0.1, 0.25), pan=(1.0, 3.0), shake=(5.0, 15.0),
                     blur=(0.4, 0.8)),
 }
@@ -150,9 +151,11 @@ class SynthConfig:
         return cls(**{k: _to_tuple(v) for k, v in data.items()})
 
     def config_hash(self) -> str:
-        """Hash of the config and the generator version: the cache key of a generated root."""
-        blob = json.dumps({"generator": GENERATOR_VERSION, "config": self.to_dict()},
-                          sort_keys=True, separators=(",", ":"))
+        """Hash of the config, the profile tables and the generator version: the cache key."""
+        profiles = {name: _plain(dataclasses.asdict(p)) for name, p in PROFILES.items()}
+        clips = {name: _plain(dataclasses.asdict(p)) for name, p in CLIP_PROFILES.items()}
+        blob = json.dumps({"generator": GENERATOR_VERSION, "config": self.to_dict(), "profiles": profiles,
+                           "clip_profiles": clips}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def with_overrides(self, overrides: Mapping[str, str]) -> SynthConfig:

@@ -270,7 +270,8 @@ def body_points(body: Body, m: Motion, times: np.ndarray) -> BodyPoints:
     return BodyPoints(xy=xy, depth=h * z, ground=ground, yaw=yaw, height=h)
 
 
-def head_ellipse(xy: np.ndarray, body: Body, scale: np.ndarray | float = 1.0):
+def head_ellipse(xy: np.ndarray, body: Body, scale: np.ndarray | float = 1.0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centre (..., 2), semi-axes (..., 2) and angle in degrees (...) of the drawn head.
 
     `xy` are image points (..., K, 2); `scale` is the image scale (zoom) of the body height.

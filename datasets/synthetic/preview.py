@@ -71,7 +71,11 @@ def draw_frame(image: np.ndarray, truth: VideoTruth, index: int, *, scale: int =
 def write_previews(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
                    split: str = "val", subsets: tuple[str | None, ...] = ("crowd", "occlusion", "fast", None)
                    ) -> list[Path]:
-    """One preview per subset (None: any video), each from a video not shown yet, read from `root`."""
+    """One preview per subset (None: any video) read from `root`.
+
+    Each shows a video not shown yet, preferably one generated under the profile of the same
+    name (a video generated for occlusion can also be measured fast).
+    """
     written: list[Path] = []
     shown: set[str] = set()
     for subset in subsets:
@@ -79,11 +83,12 @@ def write_previews(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
         names = [n for n in data.video_names() if n not in shown] or data.video_names()
         if not names:
             continue
+        names.sort(key=lambda n: data.entry(n).profile != (subset or "base"))
         shown.add(names[0])
         truth = data.load_truth(names[0])
         index = len(truth.video.frames) // 2
         img = draw_frame(truth.video.frames[index].load_image(), truth, index)
-        path = Path(out) / f"synthetic_{subset or 'any'}_{names[0]}_{index:03d}.png"
+        path = Path(out) / f"synthetic_{subset or 'any'}_{names[0]}_{index:03d}.jpg"
         write_image(path, img)
         written.append(path)
     return written

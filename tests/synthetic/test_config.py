@@ -25,6 +25,9 @@ def test_config_hash_is_the_cache_key(monkeypatch):
     before = a.config_hash()
     monkeypatch.setattr(cfg, "GENERATOR_VERSION", cfg.GENERATOR_VERSION + 1)
     assert a.config_hash() != before  # a new generator invalidates old roots
+    monkeypatch.undo()
+    monkeypatch.setitem(cfg.PROFILES, "crowd", dataclasses.replace(cfg.PROFILES["crowd"], persons=(9, 9)))
+    assert a.config_hash() != before  # so does a changed profile table
 
 
 def test_dict_round_trip():
