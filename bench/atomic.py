@@ -11,17 +11,25 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 TMP_SUFFIX = ".tmp"
+DIR_SUFFIX = ".partial"
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
-    """Open a temporary file next to `path`; on a clean exit rename it onto `path`."""
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", *, durable: bool = True, **open_kwargs: Any
+) -> Iterator[IO]:
+    """Open a temporary file next to `path`; on a clean exit rename it onto `path`.
+
+    `durable=False` skips the fsync: for the many files written inside an
+    `atomic_directory` staging folder, which is synced once as a whole.
+    """
     if mode not in ("w", "wb", "wt"):
         raise ValueError(f"atomic_write supports only write modes, got {mode!r}")
     target = Path(path)
@@ -33,12 +41,50 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **open_kwargs: A
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Build a folder in a hidden sibling; on a clean exit it replaces `path` as a whole.
+
+    For outputs made of many files (a generated dataset): an exception or an interrupt inside
+    the ``with`` block removes the partial folder and leaves any old `path` untouched. Files
+    inside may be written with ``atomic_write(..., durable=False)``; the folder is synced
+    once before it is renamed into place.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=DIR_SUFFIX, dir=target.parent))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
+        yield staging
+        if hasattr(os, "sync"):
+            os.sync()  # one flush for every file written into the staging folder
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", suffix=DIR_SUFFIX, dir=target.parent))
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _nan_to_none(obj: Any) -> Any:

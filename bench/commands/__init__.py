@@ -1,6 +1,14 @@
 """Subcommands of the CLI. Each module has NAME, a docstring (its help), configure(parser)
 and run(args) -> exit status. A command is listed here only once it works."""
 
-from . import convert_cmd, evaluate_cmd, leaderboard_cmd, list_cmd, predict_cmd, train_cmd
+from . import (
+    convert_cmd,
+    evaluate_cmd,
+    leaderboard_cmd,
+    list_cmd,
+    predict_cmd,
+    synth_cmd,
+    train_cmd,
+)
 
-COMMANDS = [list_cmd, convert_cmd, train_cmd, predict_cmd, evaluate_cmd, leaderboard_cmd]
+COMMANDS = [list_cmd, synth_cmd, convert_cmd, train_cmd, predict_cmd, evaluate_cmd, leaderboard_cmd]

@@ -1,0 +1,139 @@
+"""A synthetic video's ground truth beyond PoseTrack'18: per-joint occlusion codes and heights.
+
+The side file ``occlusion/<split>/<video>.json`` sits next to ``annotations/<split>/`` (a
+separate folder, so that the annotation folder holds only PoseTrack files):
+
+```json
+{"format": "vposebench-synthetic-occlusion", "version": 1,
+ "video": "000001_synth_train",
+ "joints": ["nose", "head_bottom", ...],           # the annotation file's 17 slots
+ "codes": {"0": "visible", "1": "hidden by another person", ...},
+ "persons": [{"frame": 0, "track_id": 3, "codes": [0, 0, 0, 4, 4, 1, ...], "height": 97.4}, ...]}
+```
+
+`frame` is the 0-based frame position in the video (the `images[]` order), `track_id` the
+annotation's track id; each annotated person of the PoseTrack file has exactly one entry, and
+`codes` has one code per joint slot (see `annotate.py` for the codes). `height` is the
+person's body height (ankle to head top, standing) in image pixels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from vposebench.errors import UserError
+from vposebench.formats.posetrack import load_json
+from vposebench.structures import VideoGT
+
+FORMAT = "vposebench-synthetic-occlusion"
+VERSION = 1
+VISIBLE, BY_PERSON, BY_OCCLUDER, BY_SELF, NOT_ANNOTATED = 0, 1, 2, 3, 4
+CODE_NAMES = {
+    VISIBLE: "visible",
+    BY_PERSON: "hidden by another person",
+    BY_OCCLUDER: "hidden by an occluder",
+    BY_SELF: "hidden by the person's own body",
+    NOT_ANNOTATED: "not annotated (outside the image, or a placeholder slot)",
+}
+#: the codes that count as occluded (`PersonGT.occluded`)
+OCCLUDED_CODES = (BY_PERSON, BY_OCCLUDER)
+
+
+def occluded_mask(codes: np.ndarray) -> np.ndarray:
+    """True where a code means hidden by another person or an occluder."""
+    codes = np.asarray(codes)
+    return (codes == BY_PERSON) | (codes == BY_OCCLUDER)
+
+
+@dataclasses.dataclass
+class VideoTruth:
+    """A video's annotations plus, per frame and person (in annotation order), codes and heights."""
+
+    video: VideoGT
+    codes: list[list[np.ndarray]]
+    heights: list[list[float]]
+
+    def __post_init__(self) -> None:
+        if len(self.codes) != len(self.video.frames) or len(self.heights) != len(self.video.frames):
+            raise ValueError("one codes/heights list per frame is required")
+
+
+def occlusion_document(truth: VideoTruth) -> dict:
+    """The side-file document of a video."""
+    persons = []
+    for frame, codes, heights in zip(truth.video.frames, truth.codes, truth.heights):
+        for person, c, h in zip(frame.persons, codes, heights):
+            persons.append({"frame": frame.index, "track_id": int(person.track_id),
+                            "codes": [int(v) for v in c], "height": round(float(h), 3)})
+    return {"format": FORMAT, "version": VERSION, "video": truth.video.name,
+            "joints": list(truth.video.skeleton.joints),
+            "codes": {str(k): v for k, v in CODE_NAMES.items()}, "persons": persons}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _integer(entry: dict, key: str, path: Path, field: str) -> int:
+    value = entry.get(key)
+    if not _is_int(value):
+        raise UserError(f"expected an integer, got {value!r}", path=path, field=f"{field}.{key}")
+    return value
+
+
+def read_occlusion(path: str | os.PathLike[str], video: VideoGT) -> VideoTruth:
+    """Read a side file and attach it to `video` (sets every `PersonGT.occluded`)."""
+    p = Path(path)
+    doc = load_json(p)
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise UserError(f"not a synthetic occlusion file (expected format {FORMAT!r})", path=p,
+                        field="format")
+    if doc.get("version") != VERSION:
+        raise UserError(f"unsupported version {doc.get('version')!r} (this reader knows {VERSION})",
+                        path=p, field="version")
+    joints = video.skeleton.num_joints
+    entries: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
+    persons = doc.get("persons")
+    if not isinstance(persons, list):
+        raise UserError("expected a list", path=p, field="persons")
+    for i, entry in enumerate(persons):
+        field = f"persons[{i}]"
+        if not isinstance(entry, dict):
+            raise UserError("expected an object", path=p, field=field)
+        key = (_integer(entry, "frame", p, field), _integer(entry, "track_id", p, field))
+        codes = entry.get("codes")
+        if (not isinstance(codes, list) or len(codes) != joints
+                or not all(_is_int(c) and c in CODE_NAMES for c in codes)):
+            raise UserError(f"expected a list of {joints} codes in 0..4", path=p, field=f"{field}.codes")
+        height = entry.get("height")
+        if _is_int(height) or isinstance(height, float):
+            height = float(height)
+        if not isinstance(height, float) or not math.isfinite(height) or height <= 0:
+            raise UserError(f"expected a positive number, got {entry.get('height')!r}", path=p,
+                            field=f"{field}.height")
+        if key in entries:
+            raise UserError(f"duplicate entry for frame {key[0]}, track {key[1]}", path=p, field=field)
+        entries[key] = (np.array(codes, dtype=np.int8), height)
+    all_codes, all_heights = [], []
+    for frame in video.frames:
+        fc, fh = [], []
+        for person in frame.persons:
+            key = (frame.index, int(person.track_id))
+            if key not in entries:
+                raise UserError(f"no entry for frame {key[0]}, track {key[1]}", path=p, field="persons")
+            codes, height = entries.pop(key)
+            person.occluded = occluded_mask(codes)
+            fc.append(codes)
+            fh.append(height)
+        all_codes.append(fc)
+        all_heights.append(fh)
+    if entries:
+        frame, track = next(iter(entries))
+        raise UserError(f"entry for frame {frame}, track {track} matches no annotated person",
+                        path=p, field="persons")
+    return VideoTruth(video=video, codes=all_codes, heights=all_heights)
