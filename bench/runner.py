@@ -198,30 +198,29 @@ def _run_shard(spec: RunSpec, names: list[str]) -> RunStats:
 
 
 def predict_dataset(spec: RunSpec, *, workers: int = 1, videos: list[str] | None = None,
-                    on_video_done: Callable[[int], None] | None = None) -> RunStats:
+                    executor: concurrent.futures.Executor | None = None) -> RunStats:
     """Predict every video (or the named ones), sharded round-robin over `workers` processes.
 
-    `on_video_done(count)` reports progress as shards finish.
+    Pass an `executor` (see `worker_pool`) to reuse worker processes across many runs.
     """
     dataset = spec.dataset.open()
     names = list(videos) if videos is not None else dataset.video_names()
     total = RunStats()
-    if workers <= 1 or len(names) <= 1:
+    if executor is None and (workers <= 1 or len(names) <= 1):
         previous = torch.get_num_threads()
         try:
-            for name in names:
-                total.add(_run_shard(spec, [name]))
-                if on_video_done is not None:
-                    on_video_done(1)
+            total.add(_run_shard(spec, names))
         finally:
             torch.set_num_threads(previous)
         return total
     shards = [names[i::workers] for i in range(workers)]
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(len(shards), mp_context=context) as pool:
-        futures = {pool.submit(_run_shard, spec, shard): len(shard) for shard in shards if shard}
-        for future in concurrent.futures.as_completed(futures):
+    with contextlib.ExitStack() as stack:
+        pool = executor or stack.enter_context(worker_pool(len(shards)))
+        for future in [pool.submit(_run_shard, spec, shard) for shard in shards if shard]:
             total.add(future.result())
-            if on_video_done is not None:
-                on_video_done(futures[future])
     return total
+
+
+def worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    """Spawned worker processes (fork is unsafe with torch and OpenCV thread pools)."""
+    return concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))

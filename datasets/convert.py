@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,15 +86,17 @@ def _check_names(videos: list[VideoGT], dataset: VideoDataset) -> None:
 
 
 def convert_dataset(dataset: VideoDataset, out: str | os.PathLike[str], *,
-                    verify: bool = True) -> ConversionSummary:
+                    verify: bool = True,
+                    transform: Callable[[VideoGT], VideoGT] | None = None) -> ConversionSummary:
     """Write every video of the dataset's split to ``out/<video>.json``.
 
     All videos are read and checked before the first file is written, so a bad input leaves
     nothing behind; each file is written atomically and, with `verify`, read back and compared
-    with what was meant to be written.
+    with what was meant to be written. `transform` (e.g. temporal subsampling) is applied to
+    each video first.
     """
     out_path = Path(out)
-    videos = [to_posetrack18(video) for video in dataset]
+    videos = [to_posetrack18(transform(video) if transform else video) for video in dataset]
     if not videos:
         raise UserError(f"split {dataset.split!r} has no videos", path=dataset.root)
     _check_names(videos, dataset)

@@ -130,8 +130,8 @@ class StageOneMethod(TopDownMethod):
         """Steady state: a track that has a previous frame."""
         features, skips = self.net.encode(x)
         w, h = self.config.heatmap_size
-        identity = np.eye(2, 3)[None]
-        states = self.next_state(features, features.new_zeros(1, self.skeleton.num_joints, h, w),
+        identity = np.repeat(np.eye(2, 3)[None], len(x), axis=0)
+        states = self.next_state(features, features.new_zeros(len(x), self.skeleton.num_joints, h, w),
                                  identity)
         extra = self.temporal_maps(features, states, identity)
         heatmaps = self.net.decode(features, skips, extra)[-1]

@@ -7,8 +7,9 @@ from . import (
     leaderboard_cmd,
     list_cmd,
     predict_cmd,
+    run_cmd,
     synth_cmd,
     train_cmd,
 )
 
-COMMANDS = [list_cmd, synth_cmd, convert_cmd, train_cmd, predict_cmd, evaluate_cmd, leaderboard_cmd]
+COMMANDS = [run_cmd, list_cmd, synth_cmd, convert_cmd, train_cmd, predict_cmd, evaluate_cmd, leaderboard_cmd]

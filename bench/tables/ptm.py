@@ -53,9 +53,15 @@ def attention_table(records: list[ResultRecord]) -> Table:
         "crowd AP": ("AP", "Total", "crowd"), "crowd MOTA": ("MOTA", "Total", "crowd"),
         "all AP": ("AP", "Total", None), "all MOTA": ("MOTA", "Total", None),
     }
-    rows = _metric_rows(chosen, columns)
-    return Table("ptm-table2", "PTM Table 2: attention on the crowd subset", _frame(rows, "method"),
-                 notes=[DIFF_NOTE])
+    rows = _metric_rows(chosen, columns, label=_attention_label)
+    return Table("ptm-table2", "PTM Table 2: attention on the crowd subset", _frame(rows, "attention"),
+                 notes=[DIFF_NOTE, "auto: CoDA in frames with more than `crowd_threshold` "
+                        "persons, vanilla attention otherwise."])
+
+
+def _attention_label(record: ResultRecord) -> str:
+    attention = str(record.config.get("attention"))
+    return {"vanilla": "vanilla attention", "coda": "CoDA", "auto": "auto"}.get(attention, attention)
 
 
 @register_table("ptm-kfr")
@@ -66,8 +72,9 @@ def kfr_table(records: list[ResultRecord]) -> Table:
         "total AP": ("AP", "Total", None), "total MOTA": ("MOTA", "Total", None),
         "occlusion AP": ("AP", "Total", "occlusion"), "occlusion MOTA": ("MOTA", "Total", "occlusion"),
     }
-    rows = _metric_rows(chosen, columns)
-    return Table("ptm-kfr", "PTM: keypoint feature replacement", _frame(rows, "method"),
+    rows = _metric_rows(chosen, columns,
+                        label=lambda r: "KFR on" if r.config.get("kfr") else "KFR off")
+    return Table("ptm-kfr", "PTM: keypoint feature replacement", _frame(rows, "replacement"),
                  notes=[DIFF_NOTE])
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from vposebench.errors import UserError
 
 #: bump when the generator's output changes for the same config (invalidates caches)
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 Range = tuple[float, float]
 IntRange = tuple[int, int]

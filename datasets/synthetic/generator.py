@@ -42,7 +42,7 @@ from .stats import Measured, measure, subset_tags, summarise
 from .truth import VISIBLE, VideoTruth
 from .writer import (
     jhmdb_frame,
-    jhmdb_split_flags,
+    jhmdb_split_flag,
     penn_frame,
     posetrack_image,
     write_image,
@@ -280,16 +280,13 @@ def _build(root: Path, config: SynthConfig, progress: Progress | None, workers: 
         groups.setdefault(layout, []).append((measured, entry.tags))
         if progress is not None:
             progress(done + 1, len(jobs))
-    by_action: dict[str, list[ClipEntry]] = {}
-    for entry in clips:
-        if entry.layout == "jhmdb":
-            by_action.setdefault(entry.action, []).append(entry)
-    for entries in by_action.values():
+    by_action: dict[str, list[tuple[str, int]]] = {}
+    for index, entry in enumerate(e for e in clips if e.layout == "jhmdb"):
+        by_action.setdefault(entry.action, []).append((entry.name, index))
         for k in (1, 2, 3):
-            for entry, flag in zip(entries, jhmdb_split_flags([e.name for e in entries], k)):
-                entry.split[str(k)] = "test" if flag == 2 else "train"
+            entry.split[str(k)] = "test" if jhmdb_split_flag(index, k) == 2 else "train"
     if by_action:
-        write_jhmdb_splits(root / JHMDB_DIR, {a: [e.name for e in es] for a, es in by_action.items()})
+        write_jhmdb_splits(root / JHMDB_DIR, by_action)
     summary = {layout: summarise([m for m, _ in members], [tags for _, tags in members])
                for layout, members in groups.items()}
     manifest = Manifest(config=config.to_dict(), config_hash=config.config_hash(),

@@ -117,19 +117,22 @@ def write_jhmdb_clip(root: PathLike, action: str, clip: str, joints: np.ndarray,
     write_mat(root / "puppet_mask" / action / clip / "puppet_mask.mat", {"part_mask": part_mask})
 
 
-def jhmdb_split_flags(clips: list[str], split: int) -> list[int]:
-    """1 (train) or 2 (test) per clip of one action for split `split` in 1..3.
+def jhmdb_split_flag(index: int, split: int) -> int:
+    """1 (train) or 2 (test) for JHMDB-style clip number `index` (0-based, over all clips) in
+    split `split` (1..3).
 
-    Clip j is a test clip in split ((j mod 3) + 1), so every clip is tested in exactly one split.
+    Clip i is a test clip in split (i mod 3) + 1: every clip is tested in exactly one split,
+    and each split tests about a third of the clips however few clips an action has.
     """
-    return [2 if j % 3 == split - 1 else 1 for j in range(len(clips))]
+    return 2 if index % 3 == split - 1 else 1
 
 
-def write_jhmdb_splits(root: PathLike, clips_by_action: Mapping[str, list[str]]) -> None:
-    """``sub_splits/<action>_test_split_<k>.txt`` with lines ``<clip>.avi <1|2>`` for k = 1, 2, 3."""
+def write_jhmdb_splits(root: PathLike, clips_by_action: Mapping[str, list[tuple[str, int]]]) -> None:
+    """``sub_splits/<action>_test_split_<k>.txt`` with lines ``<clip>.avi <1|2>`` for k = 1, 2, 3;
+    `clips_by_action` maps an action to its (clip name, clip number) pairs."""
     for action, clips in sorted(clips_by_action.items()):
         for k in (1, 2, 3):
-            lines = [f"{clip}.avi {flag}\n" for clip, flag in zip(clips, jhmdb_split_flags(clips, k))]
+            lines = [f"{clip}.avi {jhmdb_split_flag(index, k)}\n" for clip, index in clips]
             with atomic_write(Path(root) / "sub_splits" / f"{action}_test_split_{k}.txt",
                               durable=False) as handle:
                 handle.write("".join(lines))

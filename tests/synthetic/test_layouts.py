@@ -64,6 +64,15 @@ def test_jhmdb_split_files(tiny_root):
             assert entry.split[split] == ("test" if flag == "2" else "train")
             tested[entry.name] += flag == "2"
     assert set(tested.values()) == {1}  # every clip is a test clip in exactly one of the 3 splits
+    for k in "123":  # every split trains on some clips, however the actions are spread
+        assert sum(c.split[k] == "train" for c in clips.values()) >= len(clips) // 3
+
+
+def test_single_clip_actions_still_leave_training_clips():
+    from vposebench.datasets.synthetic.writer import jhmdb_split_flag
+
+    flags = [[jhmdb_split_flag(i, k) for i in range(6)] for k in (1, 2, 3)]
+    assert flags == [[2, 1, 1, 2, 1, 1], [1, 2, 1, 1, 2, 1], [1, 1, 2, 1, 1, 2]]
 
 
 def test_penn_layout(tiny_root, samples_dir):

@@ -1,0 +1,229 @@
+"""The experiment plans behind `vposebench run`: data, training jobs and evaluation entries.
+
+A *job* trains one model (a method config on one protocol's training split, optionally
+initialised from another job's checkpoint). An *entry* evaluates one job's model on the
+protocol's test split, possibly with inference-time config changes (memory capacity,
+keypoint feature replacement) or temporal downsampling, and becomes one result record; its
+tags place it in the paper tables. `compare_to` names the entry a paired-bootstrap difference
+is computed against.
+
+Presets: `quick` (a smoke run of everything, minutes), `default` (the leaderboard and every
+paper table at small scale) and `full` (longer training, more seeds of the sweeps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .errors import UserError
+
+
+@dataclasses.dataclass(frozen=True)
+class ProtocolPlan:
+    """Where a protocol trains and tests (paths relative to the synthetic root)."""
+
+    metric: str  # "posetrack" | "pck"
+    dataset: str  # registered dataset name
+    subdir: str  # dataset root inside the synthetic root
+    train_split: str
+    test_split: str
+
+
+PROTOCOLS: dict[str, ProtocolPlan] = {
+    "posetrack": ProtocolPlan("posetrack", "synthetic", "", "train", "val"),
+    "jhmdb": ProtocolPlan("pck", "jhmdb", "jhmdb", "sub-train1", "sub-test1"),
+    "penn": ProtocolPlan("pck", "penn_action", "penn_action", "train", "test"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainJob:
+    """One model to train."""
+
+    name: str
+    method: str
+    protocol: str
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)  # method config
+    train: dict[str, Any] = dataclasses.field(default_factory=dict)  # TrainConfig fields
+    init_from: str | None = None  # job whose checkpoint initialises this one
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One evaluation (one result record)."""
+
+    label: str
+    job: str
+    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)  # inference-time config
+    stride: int = 1  # temporal downsampling of the test videos
+    tags: tuple[str, ...] = ()
+    compare_to: str | None = None
+    timed: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    synth: str  # `vposebench synth` preset of the data
+    jobs: tuple[TrainJob, ...]
+    entries: tuple[Entry, ...]
+    bootstrap: int = 1000
+    speed_videos: int = 2
+    speed_repeats: int = 3
+    #: changes to the synthetic preset's config (e.g. fewer videos in tests)
+    synth_overrides: tuple[tuple[str, Any], ...] = ()
+    #: True when --methods dropped entries (a narrowed run never prunes other records)
+    narrowed: bool = False
+
+    def job(self, name: str) -> TrainJob:
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        raise KeyError(name)
+
+    def select_methods(self, methods: list[str]) -> Preset:
+        """Only the entries of these methods, and the jobs they need (with their init jobs)."""
+        known = sorted({j.method for j in self.jobs})
+        unknown = [m for m in methods if m not in known]
+        if unknown:
+            raise UserError(f"preset {self.name!r} has no method {', '.join(unknown)} "
+                            f"(it runs {', '.join(known)})", field="--methods")
+        entries = tuple(e for e in self.entries if self.job(e.job).method in methods)
+        needed: set[str] = set()
+        for entry in entries:
+            name: str | None = entry.job
+            while name is not None and name not in needed:
+                needed.add(name)
+                name = self.job(name).init_from
+        labels = {e.label for e in entries}
+        entries = tuple(e if e.compare_to in labels else dataclasses.replace(e, compare_to=None)
+                        for e in entries)
+        return dataclasses.replace(self, jobs=tuple(j for j in self.jobs if j.name in needed),
+                                   entries=entries, narrowed=len(entries) < len(self.entries))
+
+
+# ----------------------------------------------------------------------------- presets
+def _pose_jobs(size: str, iters: int, ptm_iters: int, backbones: tuple[str, ...],
+               attentions: tuple[str, ...]) -> list[TrainJob]:
+    """Per backbone: a baseline, and PTM models (one per attention) started from it."""
+    jobs = []
+    for backbone in backbones:
+        base = f"{backbone}-baseline"
+        jobs.append(TrainJob(base, "baseline", "posetrack", {"preset": size, "backbone": backbone},
+                             {"iterations": iters}))
+        for attention in attentions if backbone == backbones[0] else ("auto",):
+            jobs.append(TrainJob(f"{backbone}-ptm-{attention}", "ptm", "posetrack",
+                                 {"preset": size, "backbone": backbone, "attention": attention},
+                                 {"iterations": ptm_iters, "lr": 1e-3}, init_from=base))
+    return jobs
+
+
+def _pck_jobs(protocol: str, size: str, iters: int, temporal_iters: int) -> list[TrainJob]:
+    """The TFC paper's trio on one protocol: CPM baseline, then tfc and refine from it."""
+    base = f"{protocol}-cpm"
+    return [
+        TrainJob(base, "baseline", protocol, {"preset": size, "backbone": "cpm"}, {"iterations": iters}),
+        *(TrainJob(f"{protocol}-{m}", m, protocol, {"preset": size, "backbone": "cpm"},
+                   {"iterations": temporal_iters, "train_scope": "all"}, init_from=base)
+          for m in ("tfc", "refine")),
+    ]
+
+
+_BACKBONE_LABEL = {"simplebaseline": "SimpleBaseline", "cpn": "CPN"}
+
+
+def _pose_entries(backbones: tuple[str, ...], attentions: tuple[str, ...],
+                  capacities: tuple[int, ...]) -> list[Entry]:
+    entries = []
+    first = backbones[0]
+    for backbone in backbones:
+        name = _BACKBONE_LABEL[backbone]
+        entries.append(Entry(f"Baseline-{name}", f"{backbone}-baseline", tags=("ptm-table3",)))
+        entries.append(Entry(f"PTM-{name}", f"{backbone}-ptm-auto", tags=("ptm-table3",),
+                             compare_to=f"Baseline-{name}"))
+    for attention in attentions:
+        if attention == "auto":
+            continue
+        label = {"vanilla": "vanilla attention", "coda": "CoDA"}[attention]
+        entries.append(Entry(f"PTM-{_BACKBONE_LABEL[first]} ({label})", f"{first}-ptm-{attention}",
+                             tags=("ptm-table2",),
+                             compare_to=None if attention == "vanilla"
+                             else f"PTM-{_BACKBONE_LABEL[first]} (vanilla attention)"))
+    if len(attentions) > 1:
+        entries.append(Entry(f"PTM-{_BACKBONE_LABEL[first]} (auto)", f"{first}-ptm-auto",
+                             tags=("ptm-table2",), timed=False,
+                             compare_to=f"PTM-{_BACKBONE_LABEL[first]} (vanilla attention)"))
+    entries.append(Entry(f"PTM-{_BACKBONE_LABEL[first]} without KFR", f"{first}-ptm-auto",
+                         overrides={"kfr": False}, tags=("ptm-kfr",), timed=False))
+    entries.append(Entry(f"PTM-{_BACKBONE_LABEL[first]} with KFR", f"{first}-ptm-auto",
+                         tags=("ptm-kfr",), timed=False,
+                         compare_to=f"PTM-{_BACKBONE_LABEL[first]} without KFR"))
+    cap_backbone = backbones[-1]
+    for capacity in capacities:
+        entries.append(Entry(f"PTM-{_BACKBONE_LABEL[cap_backbone]} capacity {capacity}",
+                             f"{cap_backbone}-ptm-auto", overrides={"capacity": capacity},
+                             tags=("ptm-table1",), timed=False,
+                             compare_to=None if capacity == capacities[0]
+                             else f"PTM-{_BACKBONE_LABEL[cap_backbone]} capacity {capacities[0]}"))
+    return entries
+
+
+def _pck_entries(protocol: str, table: str, strides: tuple[int, ...]) -> list[Entry]:
+    names = {"cpm": "CPM", "refine": "Refine", "tfc": "TFC"}
+    entries = []
+    for key, label in names.items():
+        job = f"{protocol}-{key}"
+        base = f"{names['cpm']} ({protocol})"
+        compare = None if key == "cpm" else base
+        entries.append(Entry(f"{label} ({protocol})", job, tags=(table,) + (("tfc-fig3",) if 1 in strides and protocol == "jhmdb" else ()),
+                             compare_to=compare))
+        if protocol == "jhmdb":
+            for stride in strides:
+                if stride == 1:
+                    continue
+                entries.append(Entry(f"{label} ({protocol})", job, stride=stride, tags=("tfc-fig3",),
+                                     timed=False,
+                                     compare_to=None if key == "cpm" else base))
+    return entries
+
+
+def _preset(name: str, description: str, synth: str, size: str, *, pose_iters: int, ptm_iters: int,
+            pck_iters: int, temporal_iters: int, backbones: tuple[str, ...],
+            attentions: tuple[str, ...], capacities: tuple[int, ...], strides: tuple[int, ...],
+            penn: bool, bootstrap: int, speed_videos: int = 2) -> Preset:
+    jobs = _pose_jobs(size, pose_iters, ptm_iters, backbones, attentions)
+    jobs += _pck_jobs("jhmdb", size, pck_iters, temporal_iters)
+    entries = _pose_entries(backbones, attentions, capacities)
+    entries += _pck_entries("jhmdb", "tfc-table1", strides)
+    if penn:
+        jobs += _pck_jobs("penn", size, pck_iters, temporal_iters)
+        entries += _pck_entries("penn", "tfc-table2", (1,))
+    return Preset(name, description, synth, tuple(jobs), tuple(entries), bootstrap=bootstrap,
+                  speed_videos=speed_videos)
+
+
+PRESETS: dict[str, Preset] = {
+    "quick": _preset(
+        "quick", "smoke run of the whole pipeline on tiny data and tiny models (minutes)",
+        "quick", "tiny", pose_iters=100, ptm_iters=40, pck_iters=100, temporal_iters=50,
+        backbones=("simplebaseline",), attentions=("auto",), capacities=(1, 4), strides=(1, 4),
+        penn=False, bootstrap=200, speed_videos=1),
+    "default": _preset(
+        "default", "leaderboard and every paper table on the default synthetic benchmark",
+        "default", "tiny", pose_iters=1500, ptm_iters=300, pck_iters=1000, temporal_iters=500,
+        backbones=("simplebaseline", "cpn"), attentions=("auto", "vanilla", "coda"),
+        capacities=(1, 2, 4, 8, 16), strides=(1, 2, 4, 8), penn=True, bootstrap=1000),
+    "full": _preset(
+        "full", "the default experiments with longer training (hours on a CPU)",
+        "default", "tiny", pose_iters=6000, ptm_iters=1500, pck_iters=4000, temporal_iters=2000,
+        backbones=("simplebaseline", "cpn"), attentions=("auto", "vanilla", "coda"),
+        capacities=(1, 2, 4, 8, 16), strides=(1, 2, 3, 4, 6, 8), penn=True, bootstrap=2000),
+}
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})", field="--preset")
+    return PRESETS[name]
