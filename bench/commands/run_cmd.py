@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from ..errors import UserError
@@ -53,6 +54,7 @@ class TqdmProgress(Progress):
         self.enabled = enabled
         self.tty = sys.stderr.isatty()
         self.bar = None
+        self.started = time.monotonic()
 
     def begin(self, total: float) -> None:
         from tqdm import tqdm
@@ -69,8 +71,7 @@ class TqdmProgress(Progress):
         if self.bar is not None and self.tty:
             self.bar.set_description_str(text[:60])
         elif self.enabled:
-            done = f" ({self.bar.format_dict['elapsed']:.0f} s)" if self.bar is not None else ""
-            print(f"run: {text}{done}", file=sys.stderr, flush=True)
+            print(f"run: [{time.monotonic() - self.started:5.0f} s] {text}", file=sys.stderr, flush=True)
 
     def message(self, text: str) -> None:
         if not self.enabled:
