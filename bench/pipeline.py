@@ -441,7 +441,10 @@ class Pipeline:
         self.train_all(root)
         by_label = {(e.label, ev.stride): ev for ev in evaluations for e in ev.entries}
         keys = {ev.key: self.key_of(ev) for ev in evaluations}
-        todo = [ev for ev in evaluations if self.options.force or not self.store.has(keys[ev.key])]
+        # a record is done when it exists and this cache holds the predictions it came from
+        # (so a fresh clone's committed records are recomputed, not trusted)
+        todo = [ev for ev in evaluations if self.options.force or not self.store.has(keys[ev.key])
+                or not (self.predictions(ev) / ".complete").is_file()]
         for ev in evaluations:
             if ev not in todo:
                 self.progress.message(f"record cached: {ev.label} ({keys[ev.key]})")
@@ -469,7 +472,8 @@ class Pipeline:
         tables = render_tables(records, self.options.results / "tables")
         write_json(self.options.results / "run.json", {
             "preset": self.preset.name, "records": sorted(keys.values()),
-            "data": self.synth_config().to_dict(), "workers": self.options.workers,
+            "data": self.synth_config().to_dict(), "seed": self.options.seed,
+            "workers": self.options.workers,
             "threads": self.options.threads, "device": self.options.device,
         })
         return RunResult(records, tables, written, pruned)

@@ -116,3 +116,31 @@ def test_predictions_do_not_depend_on_the_number_of_workers(interrupted_then_res
     assert files == sorted(os.listdir(outs[1])) and len(files) == 2
     match, mismatch, errors = filecmp.cmpfiles(outs[0], outs[1], files, shallow=False)
     assert match == files and not mismatch and not errors
+
+
+def test_check_passes_on_a_rerun_and_fails_on_a_doctored_record(interrupted_then_resumed, tmp_path,
+                                                              monkeypatch, capsys):
+    import json
+    import shutil
+
+    from vposebench import cli, experiments
+
+    options, _, _, _ = interrupted_then_resumed
+    monkeypatch.setitem(experiments.PRESETS, "test", PRESET)
+    committed = tmp_path / "committed"
+    shutil.copytree(options.results, committed)
+    args = ["check", "--results", str(committed), "--cache", str(options.cache), "--reuse-cache",
+            "--quiet"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "all within their bands" in out and "FAIL" not in out
+
+    path = next(p for p in (committed / "records").glob("ptm-*.json"))
+    data = json.loads(path.read_text())
+    total = data["metrics"]["AP"]["Total"]
+    data["metrics"]["AP"]["Total"] = {"value": total["value"] + 30, "ci_low": total["value"] + 29,
+                                      "ci_high": total["value"] + 31}
+    path.write_text(json.dumps(data))
+    assert cli.main(args) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "AP Total" in out and "outside the committed 95 % interval" in out
