@@ -243,14 +243,21 @@ class Pipeline:
 
     # -- evaluations -------------------------------------------------------------------
     def evaluations(self) -> list[Evaluation]:
-        """The entries grouped by (model, inference config, stride): one record each."""
+        """The entries grouped by (model, effective inference changes, stride): one record each.
+
+        An override equal to the model's own config value is no change, so "PTM" and
+        "PTM capacity 16" (the default capacity) share one prediction set and one record.
+        """
+        from .registry import METHODS
+
         groups: dict[str, Evaluation] = {}
         for entry in self.preset.entries:
             job = self.preset.job(entry.job)
-            key = _digest({"job": self.job_key(job), "overrides": entry.overrides,
-                           "stride": entry.stride})
+            config = METHODS.get(job.method).config_class.from_dict(dict(job.settings)).to_dict()
+            changes = {k: v for k, v in entry.overrides.items() if config.get(k) != v}
+            key = _digest({"job": self.job_key(job), "overrides": changes, "stride": entry.stride})
             if key not in groups:
-                groups[key] = Evaluation(key, job, dict(entry.overrides), entry.stride, [])
+                groups[key] = Evaluation(key, job, changes, entry.stride, [])
             groups[key].entries.append(entry)
         return list(groups.values())
 

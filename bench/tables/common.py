@@ -28,7 +28,8 @@ def metric_on(record: ResultRecord, table: str, column: str, condition: str | No
 
 def difference_rows(records: list[ResultRecord], columns: dict[str, tuple[str, str, str | None]],
                     label_of: Callable[[ResultRecord], str] = lambda r: r.label) -> list[dict[str, Any]]:
-    """Rows "Δ A − B" for every paired comparison between two records shown in a table.
+    """Rows "Δ A − B", one for every pair of records shown in a table that has a paired
+    comparison.
 
     `columns` maps a table column to the (metric table, metric column, condition) it shows;
     a comparison is stored on the record as table "AP", column "Total", with the condition
@@ -37,18 +38,16 @@ def difference_rows(records: list[ResultRecord], columns: dict[str, tuple[str, s
     by_key = {r.key: r for r in records}
     rows = []
     for record in records:
-        found: dict[str, Metric] = {}
-        other_key = None
+        found: dict[str, dict[str, Metric]] = {}  # other key -> column -> difference
         for comp in record.comparisons:
-            if comp.other not in by_key:
+            if comp.other not in by_key or comp.other == record.key:
                 continue
             for name, (table, column, condition) in columns.items():
                 wanted = column if condition is None else f"{column}:{condition}"
                 if comp.table == table and comp.column == wanted:
-                    found[name] = comp.difference
-                    other_key = comp.other
-        if found and other_key is not None:
-            row: dict[str, Any] = {name: found.get(name) for name in columns}
+                    found.setdefault(comp.other, {})[name] = comp.difference
+        for other_key, diffs in found.items():
+            row: dict[str, Any] = {name: diffs.get(name) for name in columns}
             row["_label"] = f"Δ {label_of(record)} − {label_of(by_key[other_key])}"
             rows.append(row)
     return rows

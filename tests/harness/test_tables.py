@@ -58,3 +58,17 @@ def test_fig3_plot_is_written(tmp_path):
     path = plot_downsampling(fixture_records(), tmp_path / "fig3.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_one_difference_row_per_compared_pair():
+    caps = {c: posetrack_record("ptm", "PTM", 60 + c / 4, 50 + c / 8, tags=["ptm-table1"],
+                                config={"capacity": c}) for c in (1, 4)}
+    top = posetrack_record("ptm", "PTM", 64, 52, tags=["ptm-table1"], config={"capacity": 16},
+                           comparisons=[comparison(caps[1], "AP", "Total", 3.75),
+                                        comparison(caps[4], "AP", "Total", 3.0),
+                                        comparison(caps[4], "MOTA", "Total", 1.5)])
+    frame = TABLES.get("ptm-table1")([*caps.values(), top]).frame
+    deltas = frame[frame["capacity"].str.startswith("Δ")]
+    assert deltas["capacity"].tolist() == ["Δ 16 − 1", "Δ 16 − 4"]
+    assert [m.value for m in deltas["total AP"]] == [3.75, 3.0]
+    assert deltas["total MOTA"].tolist()[0] is None and deltas["total MOTA"].tolist()[1].value == 1.5
