@@ -20,21 +20,21 @@ def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
 def box_area(boxes: np.ndarray) -> np.ndarray:
     """Area of xyxy boxes; degenerate boxes (x2 < x1) have area 0."""
     b = np.asarray(boxes, dtype=np.float64)
-    return np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)
+    return np.maximum(b[..., 2] - b[..., 0], 0) * np.maximum(b[..., 3] - b[..., 1], 0)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) intersection over union of xyxy boxes `a` (N, 4) and `b` (M, 4)."""
+    """(N, M) intersection over union of xyxy boxes `a` (N, 4) and `b` (M, 4).
+
+    Runs once per frame in the tracker, on a handful of boxes: kept to few numpy calls.
+    """
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
+    wh = np.maximum(np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0)
     inter = wh[..., 0] * wh[..., 1]
     union = box_area(a)[:, None] + box_area(b)[None, :] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(union > 0, inter / union, 0.0)
-    return iou
+    positive = union > 0
+    return np.divide(inter, union, out=np.zeros_like(inter), where=positive)
 
 
 def keypoint_box(keypoints: np.ndarray, valid: np.ndarray | None = None, scale: float = 1.0) -> np.ndarray:
@@ -64,4 +64,6 @@ def clip_box(box: np.ndarray, width: float, height: float) -> np.ndarray:
 def box_is_valid(box: np.ndarray) -> np.ndarray:
     """True where a box is finite and has positive width and height."""
     b = np.asarray(box, dtype=np.float64)
-    return np.isfinite(b).all(axis=-1) & (b[..., 2] > b[..., 0]) & (b[..., 3] > b[..., 1])
+    # NaN compares False, so a NaN corner fails one of the two inequalities
+    valid = (b[..., 2] > b[..., 0]) & (b[..., 3] > b[..., 1])
+    return valid & (np.abs(b) < np.inf).all(axis=-1)

@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,15 @@ def _phase(timer: PhaseTimer | None, name: str) -> Iterator[None]:
             yield
 
 
+def _person_scores(keypoints: np.ndarray) -> np.ndarray:
+    """(P,) mean joint score of each person over the joints it predicted (NaN if none)."""
+    scores = keypoints[:, :, 2]
+    finite = np.isfinite(scores)
+    count = finite.sum(axis=1)
+    total = np.where(finite, scores, 0.0).sum(axis=1)
+    return np.divide(total, count, out=np.full(len(count), np.nan), where=count > 0)
+
+
 def run_video(method: TemporalPoseMethod, video: VideoGT, *, tracker: IoUTracker | None = None,
               boxes: BoxSource | None = None, stats: RunStats | None = None,
               timer: PhaseTimer | None = None) -> VideoPred:
@@ -80,23 +90,26 @@ def run_video(method: TemporalPoseMethod, video: VideoGT, *, tracker: IoUTracker
         frames.append(pred)
         if stats is not None:
             stats.frames += 1
+        started = time.perf_counter()
         frame_boxes = boxes.boxes(video, frame).boxes
+        box_ms = (time.perf_counter() - started) * 1000.0
         if len(frame_boxes) == 0:
             continue
         with _phase(timer, "loading"):
             image = frame.load_image()
-        with _phase(timer, "end_to_end"):
-            if timer is not None:  # the box source is part of end-to-end; repeat it inside
-                frame_boxes = boxes.boxes(video, frame).boxes
+        with _phase(timer, "end_to_end"):  # + the box source's time, added below
             update = tracker.update(frame_boxes)
             with _phase(timer, "pose"):
                 out = method.step(FrameInput(image=image, boxes=frame_boxes,
                                              track_ids=update.track_ids, index=frame.index,
                                              ended_tracks=update.ended))
-            for box, tid, kps in zip(frame_boxes, update.track_ids, out.keypoints):
-                scores = kps[:, 2]
-                score = float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
-                pred.persons.append(PersonPred(kps, track_id=int(tid), score=score, box=box))
+            scores = _person_scores(out.keypoints)
+            pred.persons.extend(
+                PersonPred(kps, track_id=int(tid), score=float(score), box=box)
+                for box, tid, kps, score in zip(frame_boxes, update.track_ids, out.keypoints, scores)
+            )
+        if timer is not None:
+            timer.samples["end_to_end"][-1] += box_ms
         if stats is not None:
             stats.frames_with_persons += 1
             stats.persons += len(frame_boxes)

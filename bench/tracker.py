@@ -29,15 +29,20 @@ class TrackerUpdate:
 
 
 def greedy_match(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:
-    """Pairs (previous, current) taken in order of decreasing IoU while both are free."""
+    """Pairs (previous, current) taken in order of decreasing IoU while both are free.
+
+    Frames hold a handful of boxes, so this works on Python lists (numpy's per-call cost
+    would dominate); ties keep the row-major order, as a stable sort does.
+    """
     if iou.size == 0:
         return []
-    order = np.argsort(-iou, axis=None, kind="stable")
-    rows, cols = np.unravel_index(order, iou.shape)
+    cols = iou.shape[1]
+    flat = iou.ravel().tolist()
     used_r, used_c, pairs = set(), set(), []
-    for r, c in zip(rows.tolist(), cols.tolist()):
-        if iou[r, c] < threshold:
+    for k in sorted(range(len(flat)), key=lambda k: -flat[k]):
+        if flat[k] < threshold:
             break
+        r, c = divmod(k, cols)
         if r not in used_r and c not in used_c:
             used_r.add(r)
             used_c.add(c)
@@ -73,13 +78,13 @@ class IoUTracker:
     def reset(self) -> None:
         """Start of a video."""
         self._boxes = np.zeros((0, 4))
-        self._ids = np.zeros(0, dtype=np.int64)
+        self._ids: list[int] = []
         self._next = 0
 
     @property
     def active(self) -> tuple[int, ...]:
         """Ids of the tracks alive after the last update."""
-        return tuple(int(i) for i in self._ids)
+        return tuple(self._ids)
 
     def _new_id(self, taken: set[int]) -> int:
         if self._next < self.max_id:
@@ -91,18 +96,21 @@ class IoUTracker:
     def update(self, boxes: np.ndarray) -> TrackerUpdate:
         """Associate this frame's xyxy boxes (P, 4) with the previous frame's."""
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-        iou = box_iou(self._boxes, boxes)
-        pairs = MATCHERS[self.matching](iou, self.threshold)
-        ids = np.full(len(boxes), -1, dtype=np.int64)
+        previous = self._ids
+        pairs = (MATCHERS[self.matching](box_iou(self._boxes, boxes), self.threshold)
+                 if previous and len(boxes) else [])
+        ids = [-1] * len(boxes)
+        matched_prev = set()
         for r, c in pairs:
-            ids[c] = self._ids[r]
-        matched_prev = {r for r, _ in pairs}
-        ended = tuple(int(self._ids[r]) for r in range(len(self._ids)) if r not in matched_prev)
-        taken = {int(i) for i in ids if i >= 0} | set(ended)
+            ids[c] = previous[r]
+            matched_prev.add(r)
+        ended = tuple(t for r, t in enumerate(previous) if r not in matched_prev)
+        taken = {i for i in ids if i >= 0} | set(ended)
         new = []
-        for c in np.flatnonzero(ids < 0):
-            ids[c] = self._new_id(taken)
-            taken.add(int(ids[c]))
-            new.append(int(ids[c]))
+        for c, i in enumerate(ids):
+            if i < 0:
+                ids[c] = self._new_id(taken)
+                taken.add(ids[c])
+                new.append(ids[c])
         self._boxes, self._ids = boxes, ids
-        return TrackerUpdate(ids, ended, tuple(new))
+        return TrackerUpdate(np.array(ids, dtype=np.int64), ended, tuple(new))
