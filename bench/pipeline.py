@@ -192,41 +192,43 @@ class Pipeline:
         return path.is_file() and load_checkpoint(path).complete
 
     def train_all(self, root: Path) -> None:
-        """Train every job not yet cached, in dependency waves over worker processes."""
+        """Train every job not yet cached on worker processes, each as soon as the job it
+        starts from is done (longest jobs first among those ready)."""
         pending = [j for j in self.preset.jobs if not self._trained(j)]
         for job in self.preset.jobs:
             if job not in pending:
                 self.progress.advance(self._train_estimate(job))
         if not pending:
             return
+        done = {j.name for j in self.preset.jobs if j not in pending}
         context = multiprocessing.get_context("spawn")
-        with context.Manager() as manager:
+        with context.Manager() as manager, concurrent.futures.ProcessPoolExecutor(
+                max(1, min(self.options.workers, len(pending))), mp_context=context) as pool:
             updates = manager.Queue()
-            done = {j.name for j in self.preset.jobs if j not in pending}
-            while pending:
-                wave = [j for j in pending if j.init_from is None or j.init_from in done]
-                self.progress.stage("training " + ", ".join(j.name for j in wave))
-                with concurrent.futures.ProcessPoolExecutor(
-                        max(1, min(self.options.workers, len(wave))), mp_context=context) as pool:
-                    futures = {
-                        pool.submit(_train_worker, job, str(root), str(self.checkpoint(job)),
-                                    str(self.checkpoint(self.preset.job(job.init_from)))
-                                    if job.init_from else None,
-                                    self.options.seed, self.options.device, self.options.threads,
-                                    updates): job
-                        for job in wave
-                    }
-                    remaining = set(futures)
-                    while remaining:
-                        finished, remaining = concurrent.futures.wait(
-                            remaining, timeout=0.5, return_when=concurrent.futures.FIRST_COMPLETED)
-                        self._drain(updates)
-                        for future in finished:
-                            job = futures[future]
-                            self._training[job.name] = future.result()
+            running: dict[concurrent.futures.Future, TrainJob] = {}
+            shown = ""
+            while pending or running:
+                ready = sorted((j for j in pending if j.init_from is None or j.init_from in done),
+                               key=self._train_estimate, reverse=True)
+                for job in ready[: max(0, self.options.workers - len(running))]:
+                    init = self.checkpoint(self.preset.job(job.init_from)) if job.init_from else None
+                    future = pool.submit(_train_worker, job, str(root), str(self.checkpoint(job)),
+                                         None if init is None else str(init), self.options.seed,
+                                         self.options.device, self.options.threads, updates)
+                    running[future] = job
+                    pending.remove(job)
+                text = "training " + ", ".join(j.name for j in running.values())
+                if text != shown:
+                    self.progress.stage(text)
+                    shown = text
+                finished, _ = concurrent.futures.wait(
+                    running, timeout=0.5, return_when=concurrent.futures.FIRST_COMPLETED)
                 self._drain(updates)
-                done.update(j.name for j in wave)
-                pending = [j for j in pending if j not in wave]
+                for future in finished:
+                    job = running.pop(future)
+                    self._training[job.name] = future.result()
+                    done.add(job.name)
+            self._drain(updates)
 
     def _drain(self, updates: Any) -> None:
         while True:
