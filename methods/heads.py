@@ -36,10 +36,20 @@ def make_deconv_layers(cin: int, layers: int, channels: int, kernel: int) -> nn.
 def make_final_layer(cin: int, joints: int, extra: int = 0) -> nn.Conv2d:
     """1x1 conv to J heatmaps (std 0.001, zero bias); `extra` more inputs start N(0, 0.01)."""
     conv = nn.Conv2d(cin + extra, joints, 1)
-    nn.init.normal_(conv.weight, std=0.001)
-    nn.init.zeros_(conv.bias)
+    init_heatmap_conv(conv)
     init_extra_inputs(conv, cin)
     return conv
+
+
+def init_heatmap_conv(conv: nn.Conv2d, std: float = 0.001) -> None:
+    """A conv that outputs heatmaps starts N(0, `std`) with zero bias (SimpleBaseline's scheme).
+
+    Targets peak at 1 (`targets.gaussian_targets`), so a He-initialised output conv would start
+    with noise far larger than the signal; near-zero outputs keep the first updates on the peaks.
+    """
+    nn.init.normal_(conv.weight, std=std)
+    if conv.bias is not None:
+        nn.init.zeros_(conv.bias)
 
 
 def init_extra_inputs(conv: nn.Conv2d, start: int, std: float = 0.01) -> None:

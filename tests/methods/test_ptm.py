@@ -244,10 +244,11 @@ def _clip_batch(method, b=2, k=3, persons=(1, 12)):
         zero_temporal=torch.zeros(b, dtype=torch.bool))
 
 
-def test_every_learnable_part_receives_gradient():
+@pytest.mark.parametrize("backbone", ["simplebaseline", "cpn"])
+def test_every_learnable_part_receives_gradient(backbone):
     torch.manual_seed(0)
-    method = build_method("ptm", POSETRACK18, preset="tiny", clip_length=3, attention="auto",
-                          train_quality_gate=False).train()
+    method = build_method("ptm", POSETRACK18, preset="tiny", backbone=backbone, clip_length=3,
+                          attention="auto", train_quality_gate=False).train()
     loss = method.loss(_clip_batch(method))  # one crowded and one uncrowded clip
     loss.backward()
     missing = [n for n, p in method.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
