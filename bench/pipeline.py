@@ -28,6 +28,7 @@ import numpy as np
 from .atomic import atomic_write, write_json
 from .bootstrap import bootstrap, paired_bootstrap
 from .experiments import PROTOCOLS, Entry, Preset, TrainJob
+from .fingerprint import EVALUATION_CODE, PREDICTION_CODE, TRAINING_CODE, code_fingerprint
 from .provenance import collect
 from .records import (
     Comparison,
@@ -180,7 +181,8 @@ class Pipeline:
         init = self.job_key(self.preset.job(job.init_from)) if job.init_from else None
         return _digest({"method": job.method, "settings": job.settings, "train": job.train,
                         "protocol": job.protocol, "data": self.synth_config().config_hash(),
-                        "init": init, "seed": self.options.seed})
+                        "init": init, "seed": self.options.seed,
+                        "code": code_fingerprint(TRAINING_CODE)})
 
     def checkpoint(self, job: TrainJob) -> Path:
         return self.options.cache / "checkpoints" / f"{job.name}-{self.job_key(job)}.ckpt"
@@ -257,7 +259,8 @@ class Pipeline:
             job = self.preset.job(entry.job)
             config = METHODS.get(job.method).config_class.from_dict(dict(job.settings)).to_dict()
             changes = {k: v for k, v in entry.overrides.items() if config.get(k) != v}
-            key = _digest({"job": self.job_key(job), "overrides": changes, "stride": entry.stride})
+            key = _digest({"job": self.job_key(job), "overrides": changes, "stride": entry.stride,
+                           "code": code_fingerprint(PREDICTION_CODE)})
             if key not in groups:
                 groups[key] = Evaluation(key, job, changes, entry.stride, [])
             groups[key].entries.append(entry)
@@ -294,7 +297,8 @@ class Pipeline:
         plan = PROTOCOLS[evaluation.job.protocol]
         if plan.dataset == "synthetic" and evaluation.stride == 1:
             return root / "annotations" / plan.test_split
-        out = self.options.cache / "gt" / f"{evaluation.job.protocol}-s{evaluation.stride}-{root.name}"
+        out = (self.options.cache / "gt" / f"{evaluation.job.protocol}-s{evaluation.stride}-"
+               f"{root.name}-{code_fingerprint(EVALUATION_CODE)}")
         if not (out / ".complete").is_file():
             from vposebench.datasets.convert import convert_dataset
             from vposebench.datasets.views import subsample_video
@@ -423,16 +427,31 @@ class Pipeline:
                     "final_loss": float(np.mean(checkpoint.losses[-20:])) if checkpoint.losses else None,
                     **({k: v for k, v in self._training.get(evaluation.job.name, {}).items()
                         if k in ("seconds", "resumed_from", "idle_steps")})}
+        provenance = {**collect(self.options.seed).to_dict(), "code": self.code_versions()}
         return ResultRecord(
             method=evaluation.job.method, config=self.config_of(evaluation), dataset=description,
             protocol=self.protocol(evaluation), seed=self.options.seed,
-            metrics=self._metrics(result), provenance=collect(self.options.seed).to_dict(),
+            metrics=self._metrics(result), provenance=provenance,
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             breakdowns=self._breakdowns(evaluation, result, root),
             comparisons=self._comparisons(evaluation, by_label, root), speed=speed,
             training=training, notes=list(summary.get("notes", [])), label=evaluation.label,
             tags=evaluation.tags,
         )
+
+    @staticmethod
+    def code_versions() -> dict[str, str]:
+        """Fingerprints of the code behind a record (see `vposebench.fingerprint`)."""
+        return {"training": code_fingerprint(TRAINING_CODE),
+                "prediction": code_fingerprint(PREDICTION_CODE),
+                "evaluation": code_fingerprint(EVALUATION_CODE)}
+
+    def _record_is_current(self, key: str, evaluation: Evaluation) -> bool:
+        """The record exists, came from this code, and this cache holds its predictions (so
+        a fresh clone's committed records are recomputed, not trusted)."""
+        if not self.store.has(key) or not (self.predictions(evaluation) / ".complete").is_file():
+            return False
+        return self.store.load(key).provenance.get("code") == self.code_versions()
 
     # -- the whole run -----------------------------------------------------------------
     def estimate(self, evaluations: list[Evaluation]) -> float:
@@ -450,10 +469,8 @@ class Pipeline:
         self.train_all(root)
         by_label = {(e.label, ev.stride): ev for ev in evaluations for e in ev.entries}
         keys = {ev.key: self.key_of(ev) for ev in evaluations}
-        # a record is done when it exists and this cache holds the predictions it came from
-        # (so a fresh clone's committed records are recomputed, not trusted)
-        todo = [ev for ev in evaluations if self.options.force or not self.store.has(keys[ev.key])
-                or not (self.predictions(ev) / ".complete").is_file()]
+        todo = [ev for ev in evaluations
+                if self.options.force or not self._record_is_current(keys[ev.key], ev)]
         for ev in evaluations:
             if ev not in todo:
                 self.progress.message(f"record cached: {ev.label} ({keys[ev.key]})")
