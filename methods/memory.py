@@ -28,7 +28,6 @@ from .decoding import argmax_cells
 from .geometry import apply_matrices, grid_matrices, invert_matrices
 from .targets import gaussian_targets
 
-
 #: CoDA's weights over the memory i: summed as in the paper ("none"), or averaged over the
 #: stored cells ("mean": |m~| then no longer grows with the number of stored maps)
 CODA_NORMALISE = ("none", "mean")
