@@ -28,13 +28,20 @@ from .decoding import argmax_cells
 from .geometry import apply_matrices, grid_matrices, invert_matrices
 from .targets import gaussian_targets
 
+#: CoDA's weights over the memory i: summed as in the paper ("none"), or averaged over the
+#: stored cells ("mean": |m~| then no longer grows with the number of stored maps)
+CODA_NORMALISE = ("none", "mean")
+#: W_V's start: PyTorch's default conv initialisation, or the identity (zero bias)
+VALUE_INIT = ("random", "identity")
+
 
 class MemoryAttention(nn.Module):
     """The read: multi-head attention (vanilla or CoDA) of a map over a track's stored maps."""
 
     def __init__(self, channels: int, heads: int = 8, embed: int | None = None,
                  sim_scale: float | None = None, dis_scale: float | None = None,
-                 coda_normalise: str = "none") -> None:
+                 coda_normalise: str = "none", value_init: str = "random",
+                 alpha_init: float = 0.5) -> None:
         super().__init__()
         embed = embed or min(channels // 4, 256)
         if embed % heads or channels % heads:
@@ -45,14 +52,22 @@ class MemoryAttention(nn.Module):
         self.scale = 1.0 / math.sqrt(head_dim)  # vanilla: s / sqrt(c_bar / N)
         self.sim_scale = self.scale if sim_scale is None else sim_scale
         self.dis_scale = 1.0 / head_dim if dis_scale is None else dis_scale
-        if coda_normalise not in ("none", "mean"):
-            raise ValueError(f"coda_normalise must be 'none' or 'mean', got {coda_normalise!r}")
+        if coda_normalise not in CODA_NORMALISE:
+            raise ValueError(f"coda_normalise must be one of {CODA_NORMALISE}, got {coda_normalise!r}")
+        if value_init not in VALUE_INIT:
+            raise ValueError(f"value_init must be one of {VALUE_INIT}, got {value_init!r}")
+        if not 0 < alpha_init < 1:
+            raise ValueError(f"alpha_init must be in (0, 1), got {alpha_init}")
         self.coda_normalise = coda_normalise
         self.key = nn.Conv2d(channels, embed, 1)
         self.query = nn.Conv2d(channels, embed, 1)
         self.value = nn.Conv2d(channels, channels, 1)
-        #: alpha = sigmoid(alpha_logit), kept in [0, 1]; 0 -> 0.5 at start
-        self.alpha_logit = nn.Parameter(torch.zeros(()))
+        if value_init == "identity":  # W_V m = m: the read starts as a mix of stored maps
+            with torch.no_grad():
+                self.value.weight.copy_(torch.eye(channels)[:, :, None, None])
+                self.value.bias.zero_()
+        #: alpha = sigmoid(alpha_logit), kept in [0, 1]; starts at `alpha_init`
+        self.alpha_logit = nn.Parameter(torch.tensor(math.log(alpha_init / (1 - alpha_init))))
 
     @property
     def alpha(self) -> torch.Tensor:
@@ -227,6 +242,31 @@ class WriteRule:
     write_threshold: float = 0.5
 
 
+@dataclasses.dataclass
+class WriteActivity:
+    """What writes did, summed over persons and frames: whether the quality gate and keypoint
+    feature replacement ever fire on a model (a diagnostic; it changes nothing)."""
+
+    person_frames: int = 0
+    #: maps appended to a memory (the quality gate passed)
+    appended: int = 0
+    #: joints whose feature vector was saved in the keypoint bank (quality above kfr_high)
+    saved_joints: int = 0
+    #: joints whose cell of y was overwritten with a saved vector (quality below kfr_low)
+    replaced_joints: int = 0
+    #: replaced joints in maps that were then appended (the only ones that reach a later read)
+    replaced_stored: int = 0
+
+    def add(self, other: WriteActivity) -> None:
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def per_person_frame(self) -> dict[str, float]:
+        n = max(self.person_frames, 1)
+        return {f.name: getattr(self, f.name) / n for f in dataclasses.fields(self)
+                if f.name != "person_frames"}
+
+
 def _index(values: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     """Integer indices as a tensor on `like`'s device (GPU tensors are indexed on the GPU)."""
     return torch.as_tensor(values, dtype=torch.int64, device=like.device)
@@ -243,8 +283,9 @@ def feature_cells(points: np.ndarray, image_to_feature: np.ndarray, size: tuple[
 def write(memories: list[TrackMemory], y: torch.Tensor, quality: torch.Tensor,
           heatmaps: torch.Tensor, crop_matrices: np.ndarray, heatmap_stride: int,
           feature_stride: int, real: np.ndarray, rule: WriteRule, gate: bool = True,
-          project: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None) -> None:
-    """The write for a batch of persons (PTM paper, Sec. 2.2, "Write operation").
+          project: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None) -> WriteActivity:
+    """The write for a batch of persons (PTM paper, Sec. 2.2, "Write operation"); returns
+    what it did.
 
     For each person: keypoint feature replacement (joints above `kfr_high` save their cell's
     vector of y and their image position in the track's bank; joints below `kfr_low` get
@@ -261,8 +302,10 @@ def write(memories: list[TrackMemory], y: torch.Tensor, quality: torch.Tensor,
     joint_xy = apply_matrices(hm_points, to_image)
     pred_cells, pred_inside = feature_cells(joint_xy, to_feature, (fw, fh))
     num_joints = q.shape[1]
+    activity = WriteActivity(person_frames=len(memories))
     for p, mem in enumerate(memories):
         yp = y[p]
+        replaced = 0
         if rule.kfr:
             high = real & (q[p] > rule.kfr_high) & pred_inside[p]
             saved = yp[:, _index(pred_cells[p, high, 1], y), _index(pred_cells[p, high, 0], y)].T.clone()
@@ -274,11 +317,17 @@ def write(memories: list[TrackMemory], y: torch.Tensor, quality: torch.Tensor,
                 else:
                     cells, inside = pred_cells[p], pred_inside[p]
                 low &= inside
+                replaced = int(low.sum())
                 if low.any():
                     yp = yp.clone()
                     rows = _index(np.flatnonzero(low), y)
                     yp[:, _index(cells[low, 1], y), _index(cells[low, 0], y)] = mem.bank[rows].T.to(yp.dtype)
             if high.any():
                 mem.save_keypoints(np.flatnonzero(high), saved, joint_xy[p, high], num_joints)
+            activity.saved_joints += int(high.sum())
+            activity.replaced_joints += replaced
         if not gate or q[p][real].sum() > rule.write_threshold * real.sum():
             mem.append(tuple(t[0] for t in project(yp[None])) if project else (yp,))
+            activity.appended += 1
+            activity.replaced_stored += replaced
+    return activity

@@ -31,7 +31,17 @@ from vposebench.skeleton import Skeleton
 from .backbones import SPLITS, PoseNetwork, build_network
 from .config import PoseConfig
 from .geometry import normalise
-from .memory import MemoryAttention, MemoryStore, QualityScore, TrackMemory, WriteRule, write
+from .memory import (
+    CODA_NORMALISE,
+    VALUE_INIT,
+    MemoryAttention,
+    MemoryStore,
+    QualityScore,
+    TrackMemory,
+    WriteActivity,
+    WriteRule,
+    write,
+)
 from .topdown import TopDownMethod
 
 
@@ -51,10 +61,15 @@ class PTMConfig(PoseConfig):
     attention: str = "auto"
     crowd_threshold: int = 8
     #: CoDA's fixed scales of s and d (None: 1 / sqrt(c_bar / N) and 1 / (c_bar / N)), and
-    #: whether its weights are averaged over the memory ("mean") or summed as in the paper
+    #: whether its weights are summed over the memory as in the paper ("none") or averaged
+    #: over the stored cells ("mean")
     coda_sim_scale: float | None = None
     coda_dis_scale: float | None = None
     coda_normalise: str = "none"
+    #: W_V's start (the paper is silent): "random" (PyTorch's conv default) or "identity"
+    value_init: str = "random"
+    #: alpha's start (methods.md: 0.5)
+    alpha_init: float = 0.5
     #: keypoint feature replacement and its thresholds (fractions of the quality range)
     kfr: bool = True
     kfr_high: float = 0.9
@@ -77,7 +92,10 @@ class PTMConfig(PoseConfig):
         if self.memory_stage is not None:
             choice(self.memory_stage, stages, "memory_stage")
         choice(self.attention, ("vanilla", "coda", "auto"), "attention")
-        choice(self.coda_normalise, ("none", "mean"), "coda_normalise")
+        choice(self.coda_normalise, CODA_NORMALISE, "coda_normalise")
+        choice(self.value_init, VALUE_INIT, "value_init")
+        if not 0 < self.alpha_init < 1:
+            raise UserError(f"must be in (0, 1), got {self.alpha_init}", field="alpha_init")
         choice(self.kfr_cell, ("saved", "predicted"), "kfr_cell")
         for name in ("capacity", "heads"):
             positive(getattr(self, name), name)
@@ -101,11 +119,14 @@ class PoseTemporalMemory(TopDownMethod):
         super().__init__(skeleton, config, **overrides)
         c = self.config
         self.memory = MemoryAttention(self.net.feature_channels, c.heads, c.embed_channels,
-                                      c.coda_sim_scale, c.coda_dis_scale, c.coda_normalise)
+                                      c.coda_sim_scale, c.coda_dis_scale, c.coda_normalise,
+                                      value_init=c.value_init, alpha_init=c.alpha_init)
         self.quality = QualityScore(c.quality_blur_sigma or c.target_sigma, c.target_sigma,
                                     c.heatmap_size)
         self.rule = WriteRule(c.kfr, c.kfr_high, c.kfr_low, c.kfr_cell, c.write_threshold)
         self.store = MemoryStore(c.capacity)
+        #: what inference writes did since the method was built (training writes not counted)
+        self.activity = WriteActivity()
 
     def build_network(self) -> PoseNetwork:
         return build_network(self.config, self.skeleton.num_joints, split=self.config.memory_stage,
@@ -170,11 +191,11 @@ class PoseTemporalMemory(TopDownMethod):
         return self.memory(x, keys, values, valid, self.use_coda(num_persons.to(x.device)))
 
     def write(self, memories: list[TrackMemory], y: torch.Tensor, heatmaps: torch.Tensor,
-              crop_matrices: np.ndarray, gate: bool = True) -> None:
+              crop_matrices: np.ndarray, gate: bool = True) -> WriteActivity:
         project = self.memory.project if self.config.cache_projections else None
-        write(memories, y.detach(), self.quality(heatmaps), heatmaps, crop_matrices,
-              self.net.heatmap_stride, self.net.feature_stride, self.real_joints, self.rule,
-              gate=gate, project=project)
+        return write(memories, y.detach(), self.quality(heatmaps), heatmaps, crop_matrices,
+                     self.net.heatmap_stride, self.net.feature_stride, self.real_joints, self.rule,
+                     gate=gate, project=project)
 
     # -- inference ------------------------------------------------------------------------
     def infer(self, x: torch.Tensor, frame: FrameInput, matrices: np.ndarray) -> torch.Tensor:
@@ -183,7 +204,7 @@ class PoseTemporalMemory(TopDownMethod):
         crowd = torch.full((len(x),), frame.num_persons, dtype=torch.int64)
         y = self.read(main, memories, crowd)
         heatmaps = self.net.decode(y, skips)[-1]
-        self.write(memories, y, heatmaps, matrices)
+        self.activity.add(self.write(memories, y, heatmaps, matrices))
         return heatmaps
 
     # -- training -------------------------------------------------------------------------

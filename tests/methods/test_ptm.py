@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 import torch
 
+from vposebench.errors import UserError
 from vposebench.interface import ClipBatch, FrameInput, build_method
 from vposebench.methods.memory import (
     MemoryAttention,
     MemoryStore,
     QualityScore,
     TrackMemory,
+    WriteActivity,
     WriteRule,
     write,
 )
@@ -38,6 +40,8 @@ def transcription(att: MemoryAttention, x: torch.Tensor, memory: torch.Tensor, c
             if coda:
                 d = torch.stack([-(wk[ks] @ ms[i] + bk[ks] - q).abs().sum() for i in range(len(ms))])
                 wj = torch.tanh(s * att.sim_scale) * 2 * torch.sigmoid(d * att.dis_scale)
+                if att.coda_normalise == "mean":
+                    wj = wj / len(ms)
             else:
                 wj = torch.softmax(s / math.sqrt(dk), dim=0)
             weights[head, j] = wj
@@ -56,8 +60,10 @@ def attention():
     return att
 
 
-@pytest.mark.parametrize("coda", [False, True])
+@pytest.mark.parametrize("coda", [False, True, "mean"])
 def test_read_matches_the_equations(attention, coda):
+    attention.coda_normalise = "mean" if coda == "mean" else "none"
+    coda = bool(coda)
     x = torch.randn(1, 8, 2, 3, dtype=torch.float64)
     memory = torch.randn(1, 2, 8, 2, 3, dtype=torch.float64)
     keys, values = attention.project(memory)
@@ -68,7 +74,7 @@ def test_read_matches_the_equations(attention, coda):
     w = attention.weights(q, attention._heads(keys), valid.repeat_interleave(6, dim=1), coda)
     torch.testing.assert_close(w[0], w_ref)
     torch.testing.assert_close(y[0], y_ref)
-    if coda:  # no normalisation over i, values in (-2, 2)
+    if coda:  # no normalisation to a sum of 1 over i, values in (-2, 2)
         assert not torch.allclose(w.sum(-1), torch.ones_like(w.sum(-1)))
         assert w.abs().max() < 2
     else:
@@ -89,6 +95,57 @@ def test_softmax_and_coda_weights_differ_and_alpha_mixes(attention):
     with torch.no_grad():
         attention.alpha_logit.fill_(0.0)
     assert attention.alpha.item() == 0.5
+
+
+def _aligned(att: MemoryAttention, x: torch.Tensor, memory: torch.Tensor, coda: bool) -> torch.Tensor:
+    """m~ for one sample: y = alpha x + (1 - alpha) m~ solved for m~."""
+    keys, values = att.project(memory)
+    valid = torch.ones(1, memory.shape[1], dtype=torch.bool)
+    y = att(x, keys, values, valid, torch.tensor([coda]))
+    alpha = att.alpha
+    return (y - alpha * x) / (1 - alpha)
+
+
+@pytest.mark.parametrize("normalise", ["none", "mean"])
+def test_coda_magnitude_against_the_number_of_stored_maps(normalise):
+    """The same map stored k times: the paper's sum gives k times the one-map m~ (the
+    magnitude grows with the memory), the mean gives the one-map m~ for every k."""
+    torch.manual_seed(0)
+    att = MemoryAttention(8, heads=2, embed=4, coda_normalise=normalise).double()
+    x = torch.randn(1, 8, 2, 3, dtype=torch.float64)
+    stored = torch.randn(1, 1, 8, 2, 3, dtype=torch.float64)
+    one = _aligned(att, x, stored, True)
+    for k in (2, 5, 16):
+        many = _aligned(att, x, stored.expand(1, k, 8, 2, 3), True)
+        torch.testing.assert_close(many, one * (k if normalise == "none" else 1))
+
+
+def test_identity_value_start_reads_a_weighted_average_of_stored_maps():
+    torch.manual_seed(0)
+    att = MemoryAttention(8, heads=2, embed=4, value_init="identity", alpha_init=0.8).double()
+    assert att.alpha.item() == pytest.approx(0.8)
+    torch.testing.assert_close(att.value.weight[:, :, 0, 0], torch.eye(8, dtype=torch.float64))
+    x = torch.randn(1, 8, 2, 3, dtype=torch.float64)
+    # every stored cell holds the same vector: any softmax average of them is that vector
+    vector = torch.randn(8, dtype=torch.float64)
+    memory = vector.view(1, 1, 8, 1, 1).expand(1, 3, 8, 2, 3)
+    expected = vector.view(1, 8, 1, 1).expand_as(x)
+    torch.testing.assert_close(_aligned(att, x, memory, False), expected)
+    with pytest.raises(ValueError, match="alpha_init"):
+        MemoryAttention(8, heads=2, embed=4, alpha_init=1.0)
+
+
+def test_memory_start_options_are_validated_config_fields():
+    method = build_method("ptm", POSETRACK18, preset="tiny", value_init="identity", alpha_init=0.7)
+    assert method.memory.alpha.item() == pytest.approx(0.7)
+    c = method.net.feature_channels
+    torch.testing.assert_close(method.memory.value.weight[:, :, 0, 0], torch.eye(c))
+    with pytest.raises(UserError, match="value_init|expected"):
+        build_method("ptm", POSETRACK18, preset="tiny", value_init="zeros")
+    with pytest.raises(UserError):
+        build_method("ptm", POSETRACK18, preset="tiny", alpha_init=0.0)
+    with pytest.raises(UserError):
+        build_method("ptm", POSETRACK18, preset="tiny", coda_normalise="sum")
 
 
 def test_empty_and_padded_memories(attention):
@@ -156,7 +213,8 @@ def test_kfr_saves_high_and_overwrites_exactly_the_low_cells():
     rule = WriteRule(kfr=True, kfr_high=0.9, kfr_low=0.6, kfr_cell="saved", write_threshold=0.0)
     mem = TrackMemory(capacity=4)
     y1 = torch.randn(1, 5, 2, 2)
-    write([mem], y1, quality, heat, crop, 4, 8, real, rule)
+    first = write([mem], y1, quality, heat, crop, 4, 8, real, rule)
+    assert first == WriteActivity(person_frames=1, appended=1, saved_joints=1)
     np.testing.assert_array_equal(mem.bank_valid, [True, False, False])  # only joint 0 is high
     torch.testing.assert_close(mem.bank[0], y1[0, :, 0, 0])
     torch.testing.assert_close(mem.entries[-1][0], y1[0])  # nothing was low: y stored as is
@@ -164,7 +222,8 @@ def test_kfr_saves_high_and_overwrites_exactly_the_low_cells():
     moved = crop.copy()
     moved[0, 0, 2] = 8.0  # image x + 8 -> crop x: the saved joint is now in feature cell (1, 0)
     y2 = torch.randn(1, 5, 2, 2)
-    write([mem], y2, torch.tensor([[0.3, 0.75, 0.0]]), heat, moved, 4, 8, real, rule)
+    second = write([mem], y2, torch.tensor([[0.3, 0.75, 0.0]]), heat, moved, 4, 8, real, rule)
+    assert second == WriteActivity(person_frames=1, appended=1, replaced_joints=1, replaced_stored=1)
     stored = mem.entries[-1][0]
     changed = (stored != y2[0]).any(dim=0)
     assert changed.tolist() == [[False, True], [False, False]]  # exactly the low joint's cell
@@ -182,9 +241,17 @@ def test_write_threshold_and_kfr_off():
     real, quality, heat, crop = _kfr_setup()
     mem = TrackMemory(capacity=4)
     # real joints sum 0.95 + 0.75 = 1.7 > 0.8 * 2 = 1.6: stored; at 0.9 * 2 = 1.8: not
-    write([mem], torch.randn(1, 5, 2, 2), quality, heat, crop, 4, 8, real, WriteRule(write_threshold=0.8))
-    write([mem], torch.randn(1, 5, 2, 2), quality, heat, crop, 4, 8, real, WriteRule(write_threshold=0.9))
+    total = WriteActivity()
+    for threshold in (0.8, 0.9):
+        total.add(write([mem], torch.randn(1, 5, 2, 2), quality, heat, crop, 4, 8, real,
+                        WriteRule(write_threshold=threshold)))
     assert len(mem.entries) == 1
+    assert (total.person_frames, total.appended, total.saved_joints) == (2, 1, 2)
+    assert total.per_person_frame()["appended"] == 0.5
+    # a replacement in a frame that fails the gate never reaches the memory
+    blocked = write([mem], torch.randn(1, 5, 2, 2), torch.tensor([[0.3, 0.1, 0.0]]), heat, crop,
+                    4, 8, real, WriteRule(write_threshold=0.9))
+    assert (blocked.replaced_joints, blocked.replaced_stored, blocked.appended) == (1, 0, 0)
     write([mem], torch.randn(1, 5, 2, 2), quality, heat, crop, 4, 8, real,
           WriteRule(write_threshold=0.9), gate=False)
     assert len(mem.entries) == 2
@@ -224,6 +291,7 @@ def test_reset_and_ended_tracks_forget():
     first = method.step(_frame(BOXES, [0, 1])).keypoints
     second = method.step(_frame(BOXES, [0, 1])).keypoints
     assert not np.allclose(first, second)  # the memory changed the output
+    assert (method.activity.person_frames, method.activity.appended) == (4, 4)
     method.step(_frame(BOXES[:1], [0], ended=(1,)))
     assert set(method.store.tracks) == {0}
     method.reset()
