@@ -80,6 +80,23 @@ def test_zero_maps_on_a_tracks_first_frame(name, backbone):
     assert not method.tracks and method.state_bytes() == 0
 
 
+@pytest.mark.parametrize("name", ["tfc", "refine"])
+def test_without_temporal_input_every_frame_gets_zero_maps(name):
+    torch.manual_seed(0)
+    method = build_method(name, POSETRACK18, preset="tiny")
+    off = build_method(name, POSETRACK18, preset="tiny", temporal_input=False)
+    off.load_state_dict(method.state_dict())
+    method.eval(), off.eval()
+    seen = _capture_stage1(off)
+    for _ in range(2):
+        first = method.step(_frame(BOXES, [0, 1]))
+        method.reset()  # a fresh start: the first-frame output
+        later = off.step(_frame(BOXES, [0, 1]))
+        torch.testing.assert_close(later.heatmaps, first.heatmaps)
+    assert all(e.abs().max() == 0 for e in seen) and len(seen) == 2
+    assert set(off.tracks) == {0, 1}  # state is still kept (and reported), just not used
+
+
 @pytest.mark.parametrize("kind", ["inner", "cosine"])
 def test_tfc_stage1_gets_scaled_correlation_of_the_previous_frame(kind):
     torch.manual_seed(0)
