@@ -46,6 +46,18 @@ from .speed import SpeedSpec, measure_speed
 
 SUBSETS = ("crowd", "occlusion", "fast")
 
+#: metric -> IoU threshold of the track association. The PCK protocols have one person per
+#: frame, whose per-track state must carry through the video whatever the box overlap (in a
+#: temporally downsampled fast clip the box moves past IoU 0.3 between kept frames, and a new
+#: track would give tfc/refine zero maps exactly there); PoseTrack keeps the tracker's default.
+ASSOCIATION_IOU = {"pck": 0.0}
+
+
+def association_iou(protocol: str) -> dict[str, float]:
+    """`{"iou_threshold": t}` when the protocol's metric sets its own association, else {}."""
+    metric = PROTOCOLS[protocol].metric
+    return {"iou_threshold": ASSOCIATION_IOU[metric]} if metric in ASSOCIATION_IOU else {}
+
 #: rough seconds per unit on one 2-core CPU, only for the progress bar's time-left estimate
 _TRAIN_STEP_SECONDS = {"baseline": 0.07, "ptm": 0.25, "tfc": 0.08, "refine": 0.08}
 _PREDICT_FRAME_SECONDS = 0.03
@@ -260,7 +272,8 @@ class Pipeline:
             config = METHODS.get(job.method).config_class.from_dict(dict(job.settings)).to_dict()
             changes = {k: v for k, v in entry.overrides.items() if config.get(k) != v}
             key = _digest({"job": self.job_key(job), "overrides": changes, "stride": entry.stride,
-                           "code": code_fingerprint(PREDICTION_CODE)})
+                           "code": code_fingerprint(PREDICTION_CODE),
+                           **association_iou(job.protocol)})
             if key not in groups:
                 groups[key] = Evaluation(key, job, changes, entry.stride, [])
             groups[key].entries.append(entry)
@@ -283,7 +296,8 @@ class Pipeline:
         if marker.is_file():
             return out
         dataset = self.test_dataset(evaluation, root)
-        spec = RunSpec(self.method_spec(evaluation), dataset, str(out))
+        spec = RunSpec(self.method_spec(evaluation), dataset, str(out),
+                       **association_iou(evaluation.job.protocol))
         self.progress.stage(f"predicting {evaluation.label}")
         predict_dataset(spec, workers=self.options.workers, executor=executor)
         with atomic_write(marker) as handle:
@@ -327,7 +341,8 @@ class Pipeline:
                                    "temporal_stride": evaluation.stride}
         if plan.metric == "pck":
             options.update({"alpha": 0.2, "normaliser": "bbox", "comparison": "<=",
-                            "mean": "pooled over the 13 table joints"})
+                            "mean": "pooled over the 13 table joints",
+                            "association_iou": ASSOCIATION_IOU["pck"]})
         else:
             options["mode"] = "official"
         return Protocol(metric=plan.metric, options=options)

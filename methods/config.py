@@ -16,7 +16,7 @@ from vposebench.errors import UserError
 
 #: backbone -> input (width, height) of the papers: SimpleBaseline/CPN 256x192, CPM 368x368
 PAPER_INPUT = {"simplebaseline": (192, 256), "cpn": (192, 256), "cpm": (368, 368)}
-#: backbone -> heatmap stride (input pixels per heatmap cell)
+#: backbone -> heatmap stride (input pixels per heatmap cell; CPM: `cpm_stride`, 8 by default)
 HEATMAP_STRIDE = {"simplebaseline": 4, "cpn": 4, "cpm": 8}
 BACKBONES = tuple(PAPER_INPUT)
 
@@ -69,6 +69,9 @@ class PoseConfig(ConfigBase):
     cpm_channels: int = 128
     cpm_hidden: int = 512
     cpm_kernel: int = 7
+    #: CPM heatmap stride: 8 (the paper's: an H x W map for an 8H x 8W input) or 4 (the
+    #: ResNet stem's layer2 / VGG's third pool runs at stride 1: a 2x finer grid at tiny inputs)
+    cpm_stride: int = 8
     vgg_width: int = 64
     #: Gaussian target sigma in heatmap cells; None = 2 at a 64-row heatmap, scaled with the
     #: heatmap height, at least 1
@@ -79,6 +82,7 @@ class PoseConfig(ConfigBase):
         choice(self.backbone, BACKBONES, "backbone")
         choice(self.depth, (18, 34, 50, 101, 152), "depth")
         choice(self.cpm_extractor, ("vgg", "resnet"), "cpm_extractor")
+        choice(self.cpm_stride, (4, 8), "cpm_stride")
         for name in ("width", "deconv_channels", "cpn_channels", "cpm_stages",
                      "cpm_channels", "cpm_hidden", "vgg_width", "box_padding"):
             positive(getattr(self, name), name)
@@ -91,7 +95,7 @@ class PoseConfig(ConfigBase):
         if not 0 < self.ohkm_fraction <= 1:
             raise UserError(f"must be in (0, 1], got {self.ohkm_fraction}", field="ohkm_fraction")
         w, h = self.crop_size
-        stride = 32 if self.backbone != "cpm" else 8
+        stride = 32 if self.backbone != "cpm" else self.cpm_stride
         if w % stride or h % stride:
             raise UserError(f"input size {w}x{h} must be a multiple of {stride} for "
                             f"{self.backbone}", field="input_size")
@@ -111,7 +115,7 @@ class PoseConfig(ConfigBase):
 
     @property
     def heatmap_stride(self) -> int:
-        return HEATMAP_STRIDE[self.backbone]
+        return self.cpm_stride if self.backbone == "cpm" else HEATMAP_STRIDE[self.backbone]
 
     @property
     def heatmap_size(self) -> tuple[int, int]:

@@ -40,6 +40,9 @@ class StageOneConfig(PoseConfig):
     reference_window: int = 10
     #: training: probability that a sample's temporal maps are zeroed
     zero_prob: float = 0.2
+    #: inference: False gives every frame zero maps (the same weights without temporal input:
+    #: the ablation that shows what the temporal input itself adds)
+    temporal_input: bool = True
 
     def validate(self) -> None:
         super().validate()
@@ -98,7 +101,7 @@ class StageOneMethod(TopDownMethod):
     def infer(self, x: torch.Tensor, frame: FrameInput, matrices: np.ndarray) -> torch.Tensor:
         features, skips = self.net.encode(x)
         ids = [int(t) for t in frame.track_ids]
-        known = [i for i, t in enumerate(ids) if t in self.tracks]
+        known = [i for i, t in enumerate(ids) if t in self.tracks] if self.config.temporal_input else []
         n, _, h, w = features.shape
         extra = features.new_zeros(n, self.skeleton.num_joints, h, w)  # first frames: zeros
         if known:

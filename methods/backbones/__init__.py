@@ -48,7 +48,7 @@ def build_network(config: PoseConfig, joints: int, *, split: str | None = None,
     else:
         net = CPMNet(joints, config.cpm_stages, config.cpm_extractor, config.cpm_channels,
                      config.cpm_hidden, config.cpm_kernel, config.vgg_width, config.depth,
-                     config.width, extra_channels)
+                     config.width, extra_channels, config.cpm_stride)
     return net
 
 

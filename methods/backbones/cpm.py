@@ -26,8 +26,9 @@ def _convs(cin: int, widths: list[int], kernel: int) -> list[nn.Module]:
     return layers
 
 
-def vgg_extractor(width: int, out_channels: int) -> nn.Sequential:
-    """VGG-19 conv1_1..conv4_2 (three max-pools: stride 8), then the two CPM convs."""
+def vgg_extractor(width: int, out_channels: int, stride: int = 8) -> nn.Sequential:
+    """VGG-19 conv1_1..conv4_2 (three max-pools: stride 8; stride 4 makes the third an
+    identity, so parameter names stay those of stride 8), then the two CPM convs."""
     w = [width, 2 * width, 4 * width, 8 * width]
     layers: list[nn.Module] = []
     cin = 3
@@ -35,17 +36,18 @@ def vgg_extractor(width: int, out_channels: int) -> nn.Sequential:
         layers += _convs(cin, [cout] * reps, 3)
         cin = cout
         if i < 3:
-            layers.append(nn.MaxPool2d(2, 2))
+            layers.append(nn.MaxPool2d(2, 2) if i < 2 or stride == 8 else nn.Identity())
     layers += _convs(cin, [max(out_channels, w[2]), out_channels], 3)
     return nn.Sequential(*layers)
 
 
 class ResNetExtractor(nn.Module):
-    """ResNet stem + layer1..2 (stride 8) and a 3x3 conv to the CPM feature width."""
+    """ResNet stem + layer1..2 (stride 8, or 4 with layer2 at stride 1) and a 3x3 conv to
+    the CPM feature width."""
 
-    def __init__(self, depth: int, width: int, out_channels: int) -> None:
+    def __init__(self, depth: int, width: int, out_channels: int, stride: int = 8) -> None:
         super().__init__()
-        self.resnet = ResNet(depth, width, stages=2)
+        self.resnet = ResNet(depth, width, stages=2, output_stride=stride)
         self.project = nn.Sequential(
             nn.Conv2d(self.resnet.stage_channels[-1], out_channels, 3, padding=1),
             nn.ReLU(inplace=True),
@@ -56,19 +58,22 @@ class ResNetExtractor(nn.Module):
 
 
 class CPMNet(PoseNetwork):
-    """Multi-stage CPM; `extra_channels` more inputs to Stage 1 (new filters N(0, 0.01))."""
+    """Multi-stage CPM; `extra_channels` more inputs to Stage 1 (new filters N(0, 0.01)).
 
-    heatmap_stride = 8
-    feature_stride = 8
+    `stride` (8, the paper's, or 4) is both the heatmap and the intermediate feature stride.
+    """
 
     def __init__(self, joints: int, stages: int = 6, extractor: str = "vgg", channels: int = 128,
                  hidden: int = 512, kernel: int = 7, vgg_width: int = 64, depth: int = 18,
-                 width: int = 64, extra_channels: int = 0) -> None:
+                 width: int = 64, extra_channels: int = 0, stride: int = 8) -> None:
         super().__init__()
+        if stride not in (4, 8):
+            raise ValueError(f"CPM stride must be 4 or 8, got {stride}")
+        self.heatmap_stride = self.feature_stride = stride
         if extractor == "vgg":
-            self.extractor: nn.Module = vgg_extractor(vgg_width, channels)
+            self.extractor: nn.Module = vgg_extractor(vgg_width, channels, stride)
         else:
-            self.extractor = ResNetExtractor(depth, width, channels)
+            self.extractor = ResNetExtractor(depth, width, channels, stride)
         self.feature_channels = channels
         self.extra_channels = extra_channels
         stage1 = _convs(channels + extra_channels, [channels] * 3, 3) + _convs(channels, [hidden], 1)

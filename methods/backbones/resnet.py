@@ -89,10 +89,14 @@ def make_stage(block: type[BasicBlock | Bottleneck], cin: int, planes: int, bloc
 
 
 class ResNet(nn.Module):
-    """torchvision-layout ResNet; `num_classes=None` drops the classifier (pose networks)."""
+    """torchvision-layout ResNet; `num_classes=None` drops the classifier (pose networks).
+
+    `output_stride` (4, 8, 16 or 32) runs the stages past that stride at stride 1: the
+    parameters keep their names and shapes, so ImageNet weights still load.
+    """
 
     def __init__(self, depth: int = 50, width: int = 64, num_classes: int | None = None,
-                 stages: int = 4) -> None:
+                 stages: int = 4, output_stride: int = 32) -> None:
         super().__init__()
         if depth not in SPECS:
             raise ValueError(f"ResNet depth must be one of {sorted(SPECS)}, got {depth}")
@@ -107,7 +111,9 @@ class ResNet(nn.Module):
         #: output channels of C2..C5 (only the built stages)
         self.stage_channels: list[int] = []
         for i in range(stages):
-            stage, cin = make_stage(block, cin, width * 2**i, counts[i], 1 if i == 0 else 2)
+            # stages past `output_stride` keep the resolution (same weights, stride 1)
+            stride = 2 if i > 0 and STAGE_STRIDE[STAGES[i]] <= output_stride else 1
+            stage, cin = make_stage(block, cin, width * 2**i, counts[i], stride)
             self.add_module(f"layer{i + 1}", stage)
             self.stage_channels.append(cin)
         self.num_stages = stages

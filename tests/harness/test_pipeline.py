@@ -144,3 +144,18 @@ def test_check_passes_on_a_rerun_and_fails_on_a_doctored_record(interrupted_then
     assert cli.main(args) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "AP Total" in out and "outside the committed 95 % interval" in out
+
+
+def test_pck_protocols_keep_one_track_whatever_the_box_overlap(tmp_path, monkeypatch):
+    """Single-person PCK data: association at IoU 0, so a downsampled fast clip never restarts
+    the track (tfc/refine would get zero maps there); PoseTrack keeps the tracker default."""
+    from vposebench import pipeline as pipeline_module
+
+    specs = []
+    monkeypatch.setattr(pipeline_module, "predict_dataset", lambda spec, **_: specs.append(spec))
+    pipeline = Pipeline(PRESET, RunOptions(cache=tmp_path / "cache", results=tmp_path / "results"))
+    evaluations = {ev.job.name: ev for ev in pipeline.evaluations()}
+    for name in ("sb", "cpm"):
+        pipeline.predict(evaluations[name], tmp_path / "root")
+    assert {s.dataset.name: s.iou_threshold for s in specs} == {"synthetic": 0.3, "jhmdb": 0.0}
+    assert pipeline.protocol(evaluations["cpm"]).options["association_iou"] == 0.0

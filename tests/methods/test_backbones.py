@@ -145,6 +145,30 @@ def test_cpm_stages_and_stage1_extra_inputs():
     assert len(outputs) == 3 and outputs[-1].shape == (1, 17, 8, 8)
 
 
+@pytest.mark.parametrize("extractor", ["resnet", "vgg"])
+def test_cpm_stride_4_halves_the_grid_with_the_same_weights(extractor):
+    kw = dict(stages=2, extractor=extractor, depth=18, width=8, channels=8, hidden=8, kernel=3,
+              vgg_width=4)
+    coarse, fine = CPMNet(15, **kw), CPMNet(15, **kw, stride=4)
+    assert fine.heatmap_stride == fine.feature_stride == 4 and coarse.heatmap_stride == 8
+    # same parameter names and shapes: a stride-8 checkpoint loads into a stride-4 network
+    fine.load_state_dict(coarse.state_dict(), strict=True)
+    x = torch.randn(1, 3, 64, 48)
+    assert coarse(x).shape == (1, 15, 8, 6) and fine(x).shape == (1, 15, 16, 12)
+    config = PoseConfig.build({"preset": "tiny", "backbone": "cpm", "cpm_stride": 4})
+    assert config.heatmap_stride == 4 and config.heatmap_size == (16, 16)
+    with pytest.raises(UserError, match="cpm_stride"):
+        PoseConfig.build({"backbone": "cpm", "cpm_stride": 2})
+
+
+def test_resnet_output_stride_keeps_torchvision_names():
+    full, kept = ResNet(18, 8), ResNet(18, 8, output_stride=8)
+    assert list(full.state_dict()) == list(kept.state_dict())
+    kept.load_state_dict(full.state_dict(), strict=True)
+    outs = kept.stage_outputs(torch.randn(1, 3, 64, 64))
+    assert [o.shape[-1] for o in outs] == [16, 8, 8, 8]
+
+
 def test_backbone_and_split_errors_are_user_errors():
     with pytest.raises(UserError, match="backbone"):
         build_method("tfc", POSETRACK18, backbone="cpn")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from vposebench.errors import UserError
 from vposebench.interface import ClipBatch, FrameInput, build_method
 from vposebench.methods.geometry import box_matrices, normalise, warp_crops
 from vposebench.methods.tfc import correlation_maps, keypoint_features
@@ -24,6 +25,22 @@ def test_keypoint_features_and_correlation_match_the_equations():
     for n, p, h, w in [(0, 0, 0, 0), (1, 2, 3, 4), (1, 1, 2, 1)]:
         torch.testing.assert_close(corr[n, p, h, w], kp[n, p] @ feats[n, :, h, w])
     assert keypoint_features(torch.zeros(1, 3, 4, 5), feats[:1]).abs().max() == 0
+
+
+def test_cosine_correlation_normalises_each_location():
+    g = torch.Generator().manual_seed(1)
+    kp = keypoint_features(torch.rand(2, 3, 4, 5, generator=g), torch.randn(2, 6, 4, 5, generator=g))
+    feats = torch.randn(2, 6, 4, 5, generator=g)
+    feats[0, :, 1, 2] = 0  # an all-zero location correlates to 0, not NaN
+    cos = correlation_maps(kp, feats, "cosine")
+    for n, p, h, w in [(0, 0, 0, 0), (1, 2, 3, 4), (0, 1, 2, 1)]:
+        v = feats[n, :, h, w]
+        torch.testing.assert_close(cos[n, p, h, w], kp[n, p] @ v / v.norm())
+    assert cos[0, :, 1, 2].abs().max() == 0 and cos.abs().max() <= 1 + 1e-6
+    # scaling the current features changes inner products, not cosines
+    torch.testing.assert_close(correlation_maps(kp, 3 * feats, "cosine"), cos)
+    with pytest.raises(UserError, match="correlation"):
+        build_method("tfc", POSETRACK18, preset="tiny", correlation="l1")
 
 
 def _frame(boxes, ids, ended=()):
@@ -63,9 +80,27 @@ def test_zero_maps_on_a_tracks_first_frame(name, backbone):
     assert not method.tracks and method.state_bytes() == 0
 
 
-def test_tfc_stage1_gets_scaled_correlation_of_the_previous_frame():
+@pytest.mark.parametrize("name", ["tfc", "refine"])
+def test_without_temporal_input_every_frame_gets_zero_maps(name):
     torch.manual_seed(0)
-    method = build_method("tfc", POSETRACK18, preset="tiny").eval()
+    method = build_method(name, POSETRACK18, preset="tiny")
+    off = build_method(name, POSETRACK18, preset="tiny", temporal_input=False)
+    off.load_state_dict(method.state_dict())
+    method.eval(), off.eval()
+    seen = _capture_stage1(off)
+    for _ in range(2):
+        first = method.step(_frame(BOXES, [0, 1]))
+        method.reset()  # a fresh start: the first-frame output
+        later = off.step(_frame(BOXES, [0, 1]))
+        torch.testing.assert_close(later.heatmaps, first.heatmaps)
+    assert all(e.abs().max() == 0 for e in seen) and len(seen) == 2
+    assert set(off.tracks) == {0, 1}  # state is still kept (and reported), just not used
+
+
+@pytest.mark.parametrize("kind", ["inner", "cosine"])
+def test_tfc_stage1_gets_scaled_correlation_of_the_previous_frame(kind):
+    torch.manual_seed(0)
+    method = build_method("tfc", POSETRACK18, preset="tiny", correlation=kind).eval()
     with torch.no_grad():
         method.scale.weight.uniform_(0.5, 2.0)
         method.scale.bias.uniform_(-0.1, 0.1)
@@ -77,7 +112,7 @@ def test_tfc_stage1_gets_scaled_correlation_of_the_previous_frame():
     with torch.no_grad():
         feats, _ = method.net.encode(crops)
         kp = keypoint_features(first.heatmaps, feats)  # the previous frame: same image and boxes
-        expected = correlation_maps(kp, feats) * method.scale.weight.view(1, -1, 1, 1) \
+        expected = correlation_maps(kp, feats, kind) * method.scale.weight.view(1, -1, 1, 1) \
             + method.scale.bias.view(1, -1, 1, 1)
     method.step(_frame(BOXES, [0, 1]))
     torch.testing.assert_close(seen[1], expected)
@@ -110,10 +145,11 @@ def _pair_batch(method, zero):
         num_persons=torch.ones(2, 2, dtype=torch.int64), zero_temporal=torch.tensor(zero))
 
 
-@pytest.mark.parametrize("name", ["tfc", "refine"])
-def test_training_uses_the_reference_frame_and_zeroes_samples(name):
+@pytest.mark.parametrize("name, settings", [("tfc", {}), ("tfc", {"correlation": "cosine"}),
+                                            ("refine", {})])
+def test_training_uses_the_reference_frame_and_zeroes_samples(name, settings):
     torch.manual_seed(0)
-    method = build_method(name, POSETRACK18, preset="tiny").train()
+    method = build_method(name, POSETRACK18, preset="tiny", **settings).train()
     seen = _capture_stage1(method)
     batch = _pair_batch(method, [False, True])
     loss = method.loss(batch)
@@ -125,7 +161,8 @@ def test_training_uses_the_reference_frame_and_zeroes_samples(name):
         with torch.no_grad():
             feats, _ = method.net.encode(normalise(batch.images.flatten(0, 1)))
             kp = keypoint_features(batch.targets[:1, 0], feats[:1])
-            torch.testing.assert_close(extra[0], method.scale(correlation_maps(kp, feats[1:2]))[0])
+            maps = correlation_maps(kp, feats[1:2], method.config.correlation)
+            torch.testing.assert_close(extra[0], method.scale(maps)[0])
     loss.backward()
     missing = [n for n, p in method.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not missing, missing
