@@ -442,7 +442,9 @@ class Pipeline:
                     "final_loss": float(np.mean(checkpoint.losses[-20:])) if checkpoint.losses else None,
                     **({k: v for k, v in self._training.get(evaluation.job.name, {}).items()
                         if k in ("seconds", "resumed_from", "idle_steps")})}
-        provenance = {**collect(self.options.seed).to_dict(), "code": self.code_versions()}
+        # the workers' thread count (training, prediction, timing), not this parent process's
+        provenance = {**collect(self.options.seed).to_dict(), "code": self.code_versions(),
+                      "torch_threads": self.options.threads}
         return ResultRecord(
             method=evaluation.job.method, config=self.config_of(evaluation), dataset=description,
             protocol=self.protocol(evaluation), seed=self.options.seed,

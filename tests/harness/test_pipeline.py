@@ -92,6 +92,7 @@ def test_records_tables_and_comparisons(interrupted_then_resumed):
     baseline = by_label[("Baseline", 1)]
     assert baseline.speed is not None and baseline.speed.pose.n >= 1 and baseline.speed.parameters > 0
     assert ptm.speed is None
+    assert {r.provenance["torch_threads"] for r in result.records} == {options.threads}
     tfc2 = by_label[("TFC", 2)]
     assert tfc2.protocol.metric == "pck" and tfc2.dataset["temporal_stride"] == 2
     assert tfc2.comparisons and tfc2.comparisons[0].other == by_label[("CPM", 2)].key
