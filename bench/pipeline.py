@@ -46,17 +46,11 @@ from .speed import SpeedSpec, measure_speed
 
 SUBSETS = ("crowd", "occlusion", "fast")
 
-#: metric -> IoU threshold of the track association. The PCK protocols have one person per
-#: frame, whose per-track state must carry through the video whatever the box overlap (in a
-#: temporally downsampled fast clip the box moves past IoU 0.3 between kept frames, and a new
-#: track would give tfc/refine zero maps exactly there); PoseTrack keeps the tracker's default.
-ASSOCIATION_IOU = {"pck": 0.0}
-
-
 def association_iou(protocol: str) -> dict[str, float]:
-    """`{"iou_threshold": t}` when the protocol's metric sets its own association, else {}."""
-    metric = PROTOCOLS[protocol].metric
-    return {"iou_threshold": ASSOCIATION_IOU[metric]} if metric in ASSOCIATION_IOU else {}
+    """`{"iou_threshold": t}` when the protocol sets its own association, else {}."""
+    iou = PROTOCOLS[protocol].association_iou
+    return {} if iou is None else {"iou_threshold": iou}
+
 
 #: rough seconds per unit on one 2-core CPU, only for the progress bar's time-left estimate
 _TRAIN_STEP_SECONDS = {"baseline": 0.07, "ptm": 0.25, "tfc": 0.08, "refine": 0.08}
@@ -342,7 +336,7 @@ class Pipeline:
         if plan.metric == "pck":
             options.update({"alpha": 0.2, "normaliser": "bbox", "comparison": "<=",
                             "mean": "pooled over the 13 table joints",
-                            "association_iou": ASSOCIATION_IOU["pck"]})
+                            "association_iou": plan.association_iou})
         else:
             options["mode"] = "official"
         return Protocol(metric=plan.metric, options=options)
