@@ -7,6 +7,14 @@ from pathlib import Path
 
 import pytest
 
+#: fixtures of the test helpers (tests/helpers), available to every test
+pytest_plugins = [
+    "helpers.dataset_writers",
+    "helpers.sticks",
+    "helpers.synthetic_roots",
+    "helpers.torch_threads",
+]
+
 REPO = Path(__file__).resolve().parents[1]
 #: ../shared beside the checkout (the CI layout); VPOSEBENCH_SHARED overrides it
 SHARED = Path(os.environ.get("VPOSEBENCH_SHARED", REPO.parent / "shared"))
@@ -31,4 +39,4 @@ def conformance_dir(shared_dir: Path) -> Path:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-expected", action="store_true",
-                     help="rewrite golden files under tests/*/expected (review the diff!)")
+                     help="rewrite golden files under tests/**/expected (review the diff!)")

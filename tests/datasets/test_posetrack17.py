@@ -1,7 +1,7 @@
 """The posetrack17 adapter on SYNTHETIC PoseTrack'17 files in the real layout (JSON and .mat).
 
 No real PoseTrack'17 annotation file is available (shared/samples/posetrack17/SOURCES.md);
-the fixtures are built by tests/datasets/conftest.py (class PT17) and labelled synthetic.
+the fixtures are built by tests/helpers/dataset_writers.py (class PT17) and labelled synthetic.
 """
 
 import numpy as np

@@ -15,6 +15,9 @@ from vposebench.methods.geometry import normalise
 from vposebench.skeleton import POSETRACK18
 from vposebench.training import TrainConfig, build_sampler
 
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 #: augmentation off: the held-out batch is the plain crops
 PLAIN = {"scale_factor": 0.0, "rotation_prob": 0.0, "flip_prob": 0.0}
 

@@ -1,6 +1,7 @@
 """Targets, decoding (argmax + quarter shift, inverse warp) and the crop geometry."""
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,9 @@ from vposebench.methods.geometry import (
     warp_maps,
 )
 from vposebench.methods.targets import gaussian_targets
+
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_gaussian_target_peak_weight_and_shape():

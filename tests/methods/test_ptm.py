@@ -20,6 +20,9 @@ from vposebench.methods.memory import (
 from vposebench.methods.targets import gaussian_targets
 from vposebench.skeleton import POSETRACK18
 
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def transcription(att: MemoryAttention, x: torch.Tensor, memory: torch.Tensor, coda: bool):
     """Eq. 1-3 written out with loops: x (C, H, W), memory (L, C, H, W) -> w (N, n, l), y."""

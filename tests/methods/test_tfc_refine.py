@@ -10,6 +10,9 @@ from vposebench.methods.geometry import box_matrices, normalise, warp_crops
 from vposebench.methods.tfc import correlation_maps, keypoint_features
 from vposebench.skeleton import POSETRACK18
 
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def test_keypoint_features_and_correlation_match_the_equations():
     g = torch.Generator().manual_seed(0)

@@ -1,6 +1,6 @@
 import dataclasses
 
-from harness.record_fixtures import posetrack_record, speed
+from helpers.record_fixtures import posetrack_record, speed
 
 from vposebench.records import Metric
 from vposebench.regression import check_records, render_report

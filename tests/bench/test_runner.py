@@ -1,6 +1,7 @@
 """The basic online runner: every frame listed, unlabeled frames skipped, tracks carried."""
 
 import numpy as np
+import pytest
 import torch
 
 from vposebench.box_sources import GTBoxes
@@ -9,6 +10,9 @@ from vposebench.runner import run_video
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import FrameGT, PersonGT
 from vposebench.tracker import IoUTracker
+
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_runner_lists_every_frame_and_carries_state_over_unlabeled_frames(sticks):

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from harness.record_fixtures import comparison, pck_record, posetrack_record
+from helpers.record_fixtures import comparison, pck_record, posetrack_record
 
 from vposebench.registry import TABLES
 from vposebench.tables.tfc import plot_downsampling

@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 from vposebench.boxes import box_iou
 from vposebench.tracker import IoUTracker, greedy_match, hungarian_match
 
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def test_continuing_new_and_ended_tracks():
     tracker = IoUTracker(threshold=0.3)

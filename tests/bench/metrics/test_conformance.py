@@ -1,7 +1,7 @@
 """The posetrack metric against the official evaluation's own output.
 
 Two sources: the shared conformance cases (``../shared/conformance/posetrack``) and the
-randomized cases in ``data/official_cases`` (made by ``make_official_cases.py``, which runs
+randomized cases in ``data/official_cases`` (made by ``helpers/make_official_cases.py``, which runs
 the official code). Every number must agree to 1e-9 and every printed cell exactly.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from posetrack_cases import write_case
+from helpers.posetrack_cases import write_case
 
 from vposebench import cli
 from vposebench.errors import UserError

@@ -3,8 +3,8 @@
 The official code is not part of the suite. Run it from a copy of leonid-pishchulin/poseval
 (master 4258a157) with motmetrics 1.4.0 in an environment of its own:
 
-    python tests/metrics/make_official_cases.py --poseval /tmp/poseval \\
-        --python /tmp/venv/bin/python --out tests/metrics/data/official_cases
+    python tests/helpers/make_official_cases.py --poseval /tmp/poseval \\
+        --python /tmp/venv/bin/python --out tests/bench/metrics/data/official_cases
 
 Each case is stored as one gzipped JSON: the GT and prediction documents, how they were made,
 and the official ``total_AP_metrics.json`` / ``total_MOT_metrics.json`` (or the error it raised).
@@ -20,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from posetrack_cases import make_case, write_case  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, so `helpers` imports
+from helpers.posetrack_cases import make_case, write_case  # noqa: E402
 
 #: (name, seed, make_case options)
 CASES = (

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 spec = importlib.util.spec_from_file_location(
-    "ratios", Path(__file__).resolve().parents[1] / "benchmarks" / "ratios.py")
+    "ratios", Path(__file__).resolve().parent / "benchmarks" / "ratios.py")
 ratios = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(ratios)
 

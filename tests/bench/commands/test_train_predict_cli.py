@@ -17,6 +17,9 @@ from vposebench.interface import build_method
 from vposebench.runner import predict_videos
 from vposebench.skeleton import POSETRACK18
 
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TINY = ["--set", "preset=tiny", "--set", "batch_size=16", "--set", "lr=3e-3"]
 
 

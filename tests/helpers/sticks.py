@@ -1,4 +1,4 @@
-"""Fixtures for the method tests, and a tiny real-format video dataset: stick figures walking.
+"""A tiny real-format video dataset, stick figures walking, and its fixtures.
 
 `write_sticks(root)` draws small videos with cv2 (JPEG frames) and writes their ground truth
 as PoseTrack'18 JSON (`annotations/<split>/<video>.json`, 17 slots, ears never labelled,
@@ -113,18 +113,6 @@ class StickDataset(VideoDataset):
     def load_video(self, name: str) -> VideoGT:
         return read_annotations(self.root / "annotations" / self.split / f"{name}.json",
                                 root=self.root)
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Method tests run on one torch thread: on a shared, busy machine two-thread convolutions
-    can be many times slower than one-thread ones. The previous setting is restored."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

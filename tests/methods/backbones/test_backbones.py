@@ -15,6 +15,9 @@ from vposebench.methods.config import PoseConfig
 from vposebench.methods.losses import ohkm_mse
 from vposebench.skeleton import POSETRACK18
 
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 #: torchvision's published parameter counts of resnet18/34/50/101/152
 TORCHVISION_PARAMS = {18: 11689512, 34: 21797672, 50: 25557032, 101: 44549160, 152: 60192808}
 BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}

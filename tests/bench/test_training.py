@@ -17,6 +17,9 @@ from vposebench.interface import ClipSpec, FrameInput, build_method
 from vposebench.skeleton import POSETRACK18
 from vposebench.training import TrainConfig, lr_factor, split_settings, train
 
+#: one torch thread (helpers.torch_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 REAL = POSETRACK18.evaluated
 
 

@@ -9,7 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
-from posetrack_cases import make_case, pt18_document, write_case
+from helpers.posetrack_cases import make_case, pt18_document, write_case
 
 from vposebench.bootstrap import bootstrap, paired_bootstrap, video_weights
 from vposebench.metrics.posetrack import PoseTrackMetric

@@ -2,7 +2,7 @@ import json
 import math
 
 import pytest
-from harness.record_fixtures import pck_record, posetrack_record
+from helpers.record_fixtures import pck_record, posetrack_record
 
 from vposebench.errors import UserError
 from vposebench.records import Metric, Protocol, ResultRecord, config_hash

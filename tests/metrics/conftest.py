@@ -1,6 +1,0 @@
-"""Helpers of the metric tests (posetrack_cases) import as plain modules."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
