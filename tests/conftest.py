@@ -1,8 +1,11 @@
-"""Shared fixtures: where the shared samples and conformance cases live."""
+"""Shared fixtures: where the sample files and conformance cases live, and the helper fixtures.
+
+`tests/data/` holds copies of the shared samples (`samples/`) and of the PoseTrack conformance
+cases (`conformance/posetrack/`), each with its SOURCES.md, so the tests need no `../shared`.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,26 +18,17 @@ pytest_plugins = [
     "helpers.torch_threads",
 ]
 
-REPO = Path(__file__).resolve().parents[1]
-#: ../shared beside the checkout (the CI layout); VPOSEBENCH_SHARED overrides it
-SHARED = Path(os.environ.get("VPOSEBENCH_SHARED", REPO.parent / "shared"))
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"shared folder not found at {SHARED} (set VPOSEBENCH_SHARED)")
-    return SHARED
+def samples_dir() -> Path:
+    return DATA / "samples"
 
 
 @pytest.fixture(scope="session")
-def samples_dir(shared_dir: Path) -> Path:
-    return shared_dir / "samples"
-
-
-@pytest.fixture(scope="session")
-def conformance_dir(shared_dir: Path) -> Path:
-    return shared_dir / "conformance" / "posetrack"
+def conformance_dir() -> Path:
+    return DATA / "conformance" / "posetrack"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

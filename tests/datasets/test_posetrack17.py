@@ -1,6 +1,6 @@
 """The posetrack17 adapter on SYNTHETIC PoseTrack'17 files in the real layout (JSON and .mat).
 
-No real PoseTrack'17 annotation file is available (shared/samples/posetrack17/SOURCES.md);
+No real PoseTrack'17 annotation file is available (tests/data/samples/posetrack17/SOURCES.md);
 the fixtures are built by tests/helpers/dataset_writers.py (class PT17) and labelled synthetic.
 """
 

@@ -1,8 +1,8 @@
 """Writers of small datasets in the real on-disk layouts, for the adapter tests.
 
 Everything written here is SYNTHETIC (made for the tests) except where a function copies a
-real file from ``../shared/samples``. The layouts, variable names, dtypes and quirks follow
-``../shared/docs/dataset-formats.md``.
+real file from the samples (``tests/data/samples``, copies of ``../shared/samples``). The layouts,
+variable names, dtypes and quirks follow ``../shared/docs/dataset-formats.md``.
 """
 
 from __future__ import annotations

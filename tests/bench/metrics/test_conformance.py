@@ -1,6 +1,6 @@
 """The posetrack metric against the official evaluation's own output.
 
-Two sources: the shared conformance cases (``../shared/conformance/posetrack``) and the
+Two sources: the shared conformance cases (copied to ``tests/data/conformance/posetrack``) and the
 randomized cases in ``data/official_cases`` (made by ``helpers/make_official_cases.py``, which runs
 the official code). Every number must agree to 1e-9 and every printed cell exactly.
 """
