@@ -3,6 +3,8 @@
 Data is written to a hidden temporary file in the target's folder, flushed and fsynced, then
 renamed over the target (``os.replace`` is atomic on POSIX and Windows). An exception or an
 interrupt inside the ``with`` block removes the temporary file and leaves any old file intact.
+Files and folders end with the permissions an ordinary ``open`` or ``mkdir`` would give them
+(0666 / 0777 minus the umask), not the private ones of their temporary names.
 """
 
 from __future__ import annotations
@@ -19,6 +21,20 @@ from typing import IO, Any
 
 TMP_SUFFIX = ".tmp"
 DIR_SUFFIX = ".partial"
+
+
+def current_umask() -> int:
+    """The process's umask (read without changing it where /proc allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no other way to read it: set and restore at once
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -38,6 +54,8 @@ def atomic_write(
         open_kwargs.setdefault("encoding", "utf-8")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes it 0600
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
             handle.flush()
@@ -63,9 +81,7 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=DIR_SUFFIX, dir=target.parent))
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
+        os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private; the result is an ordinary folder
         yield staging
         if hasattr(os, "sync"):
             os.sync()  # one flush for every file written into the staging folder

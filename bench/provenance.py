@@ -32,6 +32,8 @@ class Provenance:
 
     git_commit: str | None
     git_dirty: bool | None
+    #: tracked files that differ from the commit (paths relative to the checkout), None outside one
+    git_dirty_files: list[str] | None
     packages: dict[str, str | None]
     python: str
     platform: str
@@ -50,24 +52,55 @@ class Provenance:
         return cls(**{f.name: data.get(f.name) for f in dataclasses.fields(cls)})
 
 
-def _git(args: list[str], cwd: Path) -> str | None:
+def _git(args: list[str], cwd: Path, *, strip: bool = True) -> str | None:
     try:
         out = subprocess.run(
             ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip()
+    return out.stdout.strip() if strip else out.stdout
+
+
+def _checkout(cwd: str | os.PathLike[str] | None) -> Path:
+    return Path(cwd) if cwd is not None else Path(__file__).resolve().parent
+
+
+#: outputs, not inputs: the committed result records (a run writing them does not dirty its own
+#: provenance)
+NOT_SOURCES = ("results",)
+
+
+def dirty_files(cwd: str | os.PathLike[str] | None = None) -> list[str] | None:
+    """Files of the checkout holding `cwd` (default: this package) that differ from its commit:
+    changed tracked files, and untracked ones git does not ignore (marked "(untracked)");
+    relative to the checkout's root, leaving out `NOT_SOURCES`; None outside a checkout."""
+    where = _checkout(cwd)
+    if not _git(["rev-parse", "HEAD"], where):
+        return None
+    out = _git(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ":(top)",
+                *(f":(top,exclude){p}" for p in NOT_SOURCES)], where, strip=False)
+    if out is None:
+        return None
+    files, entries = [], iter(out.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        state, path = entry[:2], entry[3:]
+        if "R" in state or "C" in state:
+            next(entries, None)  # the original path of a rename or copy follows
+        files.append(f"{path} (untracked)" if state == "??" else path)
+    return sorted(files)
 
 
 def git_state(cwd: str | os.PathLike[str] | None = None) -> tuple[str | None, bool | None]:
     """(commit, dirty) of the checkout holding `cwd` (default: this package), or (None, None)."""
-    where = Path(cwd) if cwd is not None else Path(__file__).resolve().parent
+    where = _checkout(cwd)
     commit = _git(["rev-parse", "HEAD"], where)
     if not commit:
         return None, None
-    status = _git(["status", "--porcelain", "--untracked-files=no"], where)
-    return commit, bool(status)
+    files = dirty_files(where)
+    return commit, None if files is None else bool(files)
 
 
 def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str | None]:
@@ -142,6 +175,7 @@ def collect(seed: int | None = None, *, cwd: str | os.PathLike[str] | None = Non
     return Provenance(
         git_commit=commit,
         git_dirty=dirty,
+        git_dirty_files=dirty_files(cwd) if dirty else ([] if dirty is False else None),
         packages=package_versions(),
         python=sys.version.split()[0],
         platform=platform.platform(),

@@ -1,6 +1,8 @@
 import json
 import math
+import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -58,3 +60,17 @@ def test_only_write_modes():
     with pytest.raises(ValueError):
         with atomic_write("x", "a"):
             pass
+
+
+@pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_get_ordinary_permissions(tmp_path, umask, expected):
+    """Like a plain open(): 0666 minus the umask, not mkstemp's private 0600."""
+    previous = os.umask(umask)
+    try:
+        write_json(tmp_path / "a.json", {"x": 1})
+        with atomic_write(tmp_path / "b.bin", "wb") as handle:
+            handle.write(b"x")
+    finally:
+        os.umask(previous)
+    for name in ("a.json", "b.bin"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == expected

@@ -5,7 +5,7 @@ import pytest
 
 from vposebench import cli
 from vposebench.errors import UserError
-from vposebench.provenance import collect, git_state
+from vposebench.provenance import collect, dirty_files, git_state
 
 
 def test_user_error_becomes_one_line_and_exit_2(monkeypatch, capsys):
@@ -54,4 +54,10 @@ def test_git_state_reports_dirty(tmp_path):
     (tmp_path / "f.txt").write_text("x")
     subprocess.run(["git", "add", "f.txt"], cwd=tmp_path, check=True)
     assert git_state(tmp_path) == (commit, True)
+    assert dirty_files(tmp_path) == ["f.txt"]
+    (tmp_path / "new.py").write_text("x")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "r.json").write_text("{}")  # outputs, not sources
+    assert collect(cwd=tmp_path, torch_details=False).git_dirty_files == ["f.txt", "new.py (untracked)"]
     assert git_state(tmp_path.parent / "not-a-repo-xyz") == (None, None)
+    assert dirty_files(tmp_path.parent / "not-a-repo-xyz") is None
