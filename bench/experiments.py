@@ -8,7 +8,9 @@ tags place it in the paper tables. `compare_to` names the entry a paired-bootstr
 is computed against.
 
 Presets: `quick` (a smoke run of everything, minutes), `default` (the leaderboard and every
-paper table at small scale) and `full` (longer training, more seeds of the sweeps).
+paper table at small scale) and `full` (the default experiments with about 5x longer training
+and more downsampling rates). Every preset trains one seed per model (`vposebench run --seed`
+picks it); none of them repeats the sweeps over several seeds.
 """
 
 from __future__ import annotations
@@ -17,28 +19,39 @@ import dataclasses
 from typing import Any
 
 from .errors import UserError
+from .protocols import IntervalSettings, Protocol, SpeedSettings, TrackerSettings
 
 
 @dataclasses.dataclass(frozen=True)
 class ProtocolPlan:
-    """Where a protocol trains and tests (paths relative to the synthetic root)."""
+    """Where a protocol trains and tests (paths relative to the synthetic root) and how it
+    scores (`protocol`: the temporal stride, intervals and speed settings are set per preset
+    and entry, see `Preset.protocol`)."""
 
-    metric: str  # "posetrack" | "pck"
     dataset: str  # registered dataset name
     subdir: str  # dataset root inside the synthetic root
     train_split: str
     test_split: str
-    #: IoU threshold of the track association, None for the tracker's default. The PCK
-    #: protocols have one person per frame, whose per-track state must carry through the
-    #: video whatever the box overlap (in a temporally downsampled fast clip the box moves past
-    #: IoU 0.3 between kept frames, and a new track would give tfc/refine zero maps there).
-    association_iou: float | None = None
+    protocol: Protocol
 
+    @property
+    def metric(self) -> str:
+        return self.protocol.metric
+
+
+#: the official PoseTrack rules, GT boxes, the tracker's default association (IoU 0.3)
+POSETRACK = Protocol("posetrack", {"mode": "official"})
+#: PCK@0.2 with the GT box normaliser. The PCK protocols have one person per frame, whose
+#: per-track state must carry through the video whatever the box overlap (in a temporally
+#: downsampled fast clip the box moves past IoU 0.3 between kept frames, and a new track would
+#: give tfc/refine zero maps there): the tracker associates at IoU 0.
+PCK = Protocol("pck", {"alpha": 0.2, "normaliser": "box", "visibility": "auto", "all_joints": False},
+               tracker=TrackerSettings(iou_threshold=0.0))
 
 PROTOCOLS: dict[str, ProtocolPlan] = {
-    "posetrack": ProtocolPlan("posetrack", "synthetic", "", "train", "val"),
-    "jhmdb": ProtocolPlan("pck", "jhmdb", "jhmdb", "sub-train1", "sub-test1", association_iou=0.0),
-    "penn": ProtocolPlan("pck", "penn_action", "penn_action", "train", "test", association_iou=0.0),
+    "posetrack": ProtocolPlan("synthetic", "", "train", "val", POSETRACK),
+    "jhmdb": ProtocolPlan("jhmdb", "jhmdb", "sub-train1", "sub-test1", PCK),
+    "penn": ProtocolPlan("penn_action", "penn_action", "train", "test", PCK),
 }
 
 
@@ -74,13 +87,17 @@ class Preset:
     synth: str  # `vposebench synth` preset of the data
     jobs: tuple[TrainJob, ...]
     entries: tuple[Entry, ...]
-    bootstrap: int = 1000
-    speed_videos: int = 2
-    speed_repeats: int = 3
+    bootstrap: int = 1000  # resamples of the bootstrap intervals
+    speed: SpeedSettings = SpeedSettings()
     #: changes to the synthetic preset's config (e.g. fewer videos in tests)
     synth_overrides: tuple[tuple[str, Any], ...] = ()
     #: True when --methods dropped entries (a narrowed run never prunes other records)
     narrowed: bool = False
+
+    def protocol(self, name: str, stride: int = 1) -> Protocol:
+        """The full protocol of an evaluation on protocol `name` at temporal stride `stride`."""
+        return dataclasses.replace(PROTOCOLS[name].protocol, temporal_stride=stride,
+                                   intervals=IntervalSettings(self.bootstrap), speed=self.speed)
 
     def job(self, name: str) -> TrainJob:
         for job in self.jobs:
@@ -217,7 +234,7 @@ def _preset(name: str, description: str, synth: str, size: str, *, pose_iters: i
         jobs += _pck_jobs("penn", size, pck_iters, temporal_iters)
         entries += _pck_entries("penn", "tfc-table2", (1,))
     return Preset(name, description, synth, tuple(jobs), tuple(entries), bootstrap=bootstrap,
-                  speed_videos=speed_videos)
+                  speed=SpeedSettings(videos=speed_videos))
 
 
 PRESETS: dict[str, Preset] = {

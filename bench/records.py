@@ -4,15 +4,17 @@ One record per (method config, dataset, split, protocol, seed), stored as JSON u
 ``results/`` (see :mod:`vposebench.results_store`). Leaderboards, paper tables and the
 regression check are views over records; nothing else is read to make them.
 
-Schema version 1 (all values in percent where they are accuracies)::
+Schema version 2 (all values in percent where they are accuracies)::
 
     schema_version  int, = SCHEMA_VERSION
     key             str, "<method>-<dataset>-<split>-<protocol hash>-<config hash>-s<seed>"
     method          str, registered name
-    config          dict, the method's full config (every default made explicit)
+    config          dict, the method's full config (every default made explicit); its `train`
+                    block refers to a starting checkpoint by content (``checkpoint:<recipe>``)
     config_hash     str, sha256 of the canonical JSON of `config` (first 12 hex digits)
     dataset         {name, split, root_fingerprint, videos, frames, subset}
-    protocol        Protocol: metric, box source, flip test, score threshold, decoder, ...
+    protocol        vposebench.protocols.Protocol: metric and its options, boxes, tracker,
+                    temporal stride, interval and speed settings
     seed            int
     metrics         {table: {column: Metric}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
     breakdowns      {condition: {table: {column: Metric}}}; the same, on a slice (subset, occluded joints)
@@ -29,24 +31,22 @@ Schema version 1 (all values in percent where they are accuracies)::
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 from typing import Any
 
 from .errors import UserError
+from .hashing import content_hash
+from .protocols import Protocol, from_v1, v1_protocol_hash
 
-SCHEMA_VERSION = 1
-
-
-def canonical_json(obj: Any) -> str:
-    """Sorted-keys, no-whitespace JSON: the same config always hashes the same."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+#: 2: the protocol block is `vposebench.protocols.Protocol`; checkpoints in `config.train` are
+#: content references. Schema-1 records are still read (their protocol converted).
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def config_hash(config: dict[str, Any]) -> str:
     """Short content hash of a config (12 hex digits of sha256)."""
-    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:12]
+    return content_hash(config)
 
 
 def _opt_float(value: Any) -> float | None:
@@ -95,24 +95,6 @@ def metric_table_to_dict(table: MetricTable) -> dict[str, dict[str, dict]]:
 
 def metric_table_from_dict(data: dict[str, Any]) -> MetricTable:
     return {t: {c: Metric.from_dict(m) for c, m in cols.items()} for t, cols in data.items()}
-
-
-@dataclasses.dataclass(frozen=True)
-class Protocol:
-    """How predictions were produced and scored."""
-
-    metric: str  # "posetrack" | "pck"
-    box_source: str = "gt"  # "gt" | "gt-jitter" | "detections"
-    box_jitter: dict[str, float] | None = None  # jitter/dropout parameters for "gt-jitter"
-    detections: str | None = None  # fingerprint of the detections file
-    flip_test: bool = False
-    score_threshold: float = 0.0
-    decoder: str = "argmax-quarter-offset"
-    tracker: str = "greedy-iou-0.3"
-    options: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. pck alpha, temporal stride
-
-    def hash(self) -> str:
-        return config_hash(dataclasses.asdict(self))[:8]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,8 +198,11 @@ class ResultRecord:
 
     @property
     def key(self) -> str:
-        return record_key(self.method, self.config, self.dataset["name"], self.dataset["split"],
-                          self.protocol, self.seed)
+        """The record's file stem; a schema-1 record keeps the key it was stored under (its
+        comparisons refer to other records by those keys)."""
+        return self.__dict__.get("_schema1_key") or record_key(
+            self.method, self.config, self.dataset["name"], self.dataset["split"], self.protocol,
+            self.seed)
 
     def metric(self, table: str, column: str, condition: str | None = None) -> Metric:
         source = self.metrics if condition is None else self.breakdowns.get(condition, {})
@@ -226,12 +211,13 @@ class ResultRecord:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": self.schema_version,
-            "key": self.key,
+            "key": record_key(self.method, self.config, self.dataset["name"], self.dataset["split"],
+                              self.protocol, self.seed),
             "method": self.method,
             "config": self.config,
             "config_hash": self.config_hash,
             "dataset": self.dataset,
-            "protocol": dataclasses.asdict(self.protocol),
+            "protocol": self.protocol.to_dict(),
             "seed": self.seed,
             "metrics": metric_table_to_dict(self.metrics),
             "breakdowns": {k: metric_table_to_dict(v) for k, v in self.breakdowns.items()},
@@ -253,16 +239,17 @@ class ResultRecord:
     def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> ResultRecord:
         """Parse a record dict; a wrong version or a missing field is a UserError."""
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise UserError(f"unsupported record schema version {version!r} "
-                            f"(this vposebench reads {SCHEMA_VERSION})", path=source,
-                            field="schema_version")
+                            f"(this vposebench reads {', '.join(map(str, READABLE_VERSIONS))})",
+                            path=source, field="schema_version")
         try:
             record = cls(
                 method=data["method"],
                 config=data["config"],
                 dataset=data["dataset"],
-                protocol=Protocol(**data["protocol"]),
+                protocol=(Protocol.from_dict(data["protocol"]) if version == SCHEMA_VERSION
+                          else from_v1(data["protocol"], data.get("speed"))),
                 seed=int(data["seed"]),
                 metrics=metric_table_from_dict(data["metrics"]),
                 provenance=data["provenance"],
@@ -282,9 +269,12 @@ class ResultRecord:
             raise UserError("missing field", path=source, field=str(exc.args[0])) from None
         except (TypeError, ValueError) as exc:
             raise UserError(f"malformed record: {exc}", path=source) from None
-        if "key" in data and data["key"] != record.key:
+        stored = record.key if version == SCHEMA_VERSION else _v1_key(data)
+        if "key" in data and data["key"] != stored:
             raise UserError(f"key {data['key']!r} does not match the record's content "
-                            f"({record.key!r}); was it edited by hand?", path=source, field="key")
+                            f"({stored!r}); was it edited by hand?", path=source, field="key")
+        if version != SCHEMA_VERSION:
+            record.__dict__["_schema1_key"] = stored
         return record
 
 
@@ -292,3 +282,10 @@ def record_key(method: str, config: dict[str, Any], dataset: str, split: str,
                protocol: Protocol, seed: int) -> str:
     """The file stem of a record: readable parts plus the content hashes that make it unique."""
     return f"{method}-{dataset}-{split}-{protocol.metric}-{protocol.hash()}-{config_hash(config)}-s{seed}"
+
+
+def _v1_key(data: dict[str, Any]) -> str:
+    """The key a schema-1 record was stored under (its protocol block hashed as written)."""
+    return (f"{data['method']}-{data['dataset']['name']}-{data['dataset']['split']}-"
+            f"{data['protocol']['metric']}-{v1_protocol_hash(data['protocol'])}-"
+            f"{config_hash(data['config'])}-s{data['seed']}")

@@ -36,6 +36,7 @@ from .box_sources import BoxSource, GTBoxes
 from .formats.posetrack import write_predictions
 from .interface import FrameInput, TemporalPoseMethod
 from .profiling import PhaseTimer
+from .protocols import Protocol
 from .structures import FramePred, PersonPred, VideoGT, VideoPred
 from .tracker import IoUTracker
 
@@ -192,22 +193,36 @@ class DatasetSpec:
 
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
-    """One prediction job: method x dataset x box source -> prediction folder."""
+    """One prediction job: method x dataset under a protocol -> prediction folder.
+
+    The box source and the tracker come from `protocol` (its temporal stride is the
+    dataset's: `DatasetSpec.stride`); `detections` is the file a "detections" protocol reads.
+    """
 
     method: MethodSpec
     dataset: DatasetSpec
     out_dir: str
-    boxes: BoxSource = dataclasses.field(default_factory=GTBoxes)
-    iou_threshold: float = 0.3
-    matching: str = "greedy"
+    protocol: Protocol
+    detections: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.protocol.temporal_stride != self.dataset.stride:
+            raise ValueError(f"the protocol's temporal stride {self.protocol.temporal_stride} is "
+                             f"not the dataset view's {self.dataset.stride}")
+
+    def tracker(self) -> IoUTracker:
+        return self.protocol.tracker.build()
+
+    def boxes(self) -> BoxSource:
+        return self.protocol.boxes.build(self.detections)
 
 
-def _run_shard(spec: RunSpec, names: list[str]) -> RunStats:
-    method = spec.method.build()
+def run_shard(spec: RunSpec, names: list[str], method: TemporalPoseMethod | None = None) -> RunStats:
+    """Predict the named videos in this process (building the method unless given)."""
+    method = method if method is not None else spec.method.build()
     dataset = spec.dataset.open()
     videos = (spec.dataset.load(dataset, n) for n in names)
-    return predict_videos(method, videos, spec.out_dir, boxes=spec.boxes,
-                          tracker=IoUTracker(spec.iou_threshold, spec.matching))
+    return predict_videos(method, videos, spec.out_dir, boxes=spec.boxes(), tracker=spec.tracker())
 
 
 def predict_dataset(spec: RunSpec, *, workers: int = 1, videos: list[str] | None = None,
@@ -222,14 +237,14 @@ def predict_dataset(spec: RunSpec, *, workers: int = 1, videos: list[str] | None
     if executor is None and (workers <= 1 or len(names) <= 1):
         previous = torch.get_num_threads()
         try:
-            total.add(_run_shard(spec, names))
+            total.add(run_shard(spec, names))
         finally:
             torch.set_num_threads(previous)
         return total
     shards = [names[i::workers] for i in range(workers)]
     with contextlib.ExitStack() as stack:
         pool = executor or stack.enter_context(worker_pool(len(shards)))
-        for future in [pool.submit(_run_shard, spec, shard) for shard in shards if shard]:
+        for future in [pool.submit(run_shard, spec, shard) for shard in shards if shard]:
             total.add(future.result())
     return total
 

@@ -20,7 +20,7 @@ import multiprocessing
 import numpy as np
 import torch
 
-from .box_sources import BoxSource, GTBoxes
+from .box_sources import BoxSource
 from .interface import TemporalPoseMethod
 from .profiling import (
     PhaseTimer,
@@ -31,6 +31,7 @@ from .profiling import (
     peak_rss_bytes,
     reset_gpu_peak,
 )
+from .protocols import Protocol, SpeedSettings
 from .records import Speed
 from .runner import DatasetSpec, MethodSpec, RunStats, run_video
 from .structures import VideoGT
@@ -39,27 +40,37 @@ from .tracker import IoUTracker
 
 @dataclasses.dataclass(frozen=True)
 class SpeedSpec:
-    """What to time: a method on some videos of a dataset."""
+    """What to time: a method on some videos of a dataset, under a protocol.
+
+    Warm-up, repeats, offline batch and precision come from ``protocol.speed``, the box source
+    and the tracker from the protocol too (the same ones the runner uses).
+    """
 
     method: MethodSpec
     dataset: DatasetSpec
     videos: tuple[str, ...]
-    warmup_frames: int = 10
-    repeats: int = 3
-    boxes: BoxSource = dataclasses.field(default_factory=GTBoxes)
-    offline_batch: int = 32
-    precision: str = "fp32"
+    protocol: Protocol
+    detections: str | None = None
+
+    @property
+    def settings(self) -> SpeedSettings:
+        return self.protocol.speed
+
+    def tracker(self) -> IoUTracker:
+        return self.protocol.tracker.build()
+
+    def boxes(self) -> BoxSource:
+        return self.protocol.boxes.build(self.detections)
 
 
-def _warm_up(method: TemporalPoseMethod, videos: list[VideoGT], spec: SpeedSpec) -> None:
+def _warm_up(method: TemporalPoseMethod, videos: list[VideoGT], spec: SpeedSpec,
+             boxes: BoxSource, tracker: IoUTracker) -> None:
     """Run frames until `warmup_frames` frames with persons have passed (at least one video)."""
-    done = 0
     timer = PhaseTimer(method.device)
-    while done < spec.warmup_frames:
+    while True:
         for video in videos:
-            run_video(method, video, boxes=spec.boxes, timer=timer)
-            done = len(timer.samples["pose"])
-            if done >= spec.warmup_frames:
+            run_video(method, video, boxes=boxes, tracker=tracker, timer=timer)
+            if len(timer.samples["pose"]) >= spec.settings.warmup_frames:
                 return
         if not timer.samples["pose"]:
             raise ValueError("the timing videos have no frame with persons")
@@ -84,24 +95,25 @@ def measure_in_process(spec: SpeedSpec) -> Speed:
     dataset = spec.dataset.open()
     videos = [spec.dataset.load(dataset, name) for name in spec.videos]
     description = method.describe()
+    boxes, tracker = spec.boxes(), spec.tracker()
     with torch.no_grad():
-        _warm_up(method, videos, spec)
+        _warm_up(method, videos, spec, boxes, tracker)
         reset_gpu_peak(device)
         timer = PhaseTimer(device)
         stats = RunStats()
         repeat_medians = []
-        for _ in range(spec.repeats):
+        for _ in range(spec.settings.repeats):
             start = len(timer.samples["pose"])
             for video in videos:
-                run_video(method, video, boxes=spec.boxes, timer=timer, stats=stats,
-                          tracker=IoUTracker())
+                run_video(method, video, boxes=boxes, timer=timer, stats=stats, tracker=tracker)
             repeat_medians.append(float(np.median(timer.samples["pose"][start:])))
         allocated, reserved = gpu_peak(device)
-        offline = _offline_crops_per_s(method, spec.offline_batch, spec.repeats)
+        offline = _offline_crops_per_s(method, spec.settings.offline_batch, spec.settings.repeats)
     samples = timer.samples
     return Speed(
         mode="online", device=device_label(device), threads=torch.get_num_threads(),
-        precision=spec.precision, warmup_frames=spec.warmup_frames, repeats=spec.repeats,
+        precision=spec.settings.precision, warmup_frames=spec.settings.warmup_frames,
+        repeats=spec.settings.repeats,
         pose=latency_stats(samples["pose"]), end_to_end=latency_stats(samples["end_to_end"]),
         loading=latency_stats(samples["loading"]),
         harness_overhead=overhead_fraction(samples["end_to_end"], samples["pose"]),
@@ -110,7 +122,7 @@ def measure_in_process(spec: SpeedSpec) -> Speed:
         gpu_max_allocated_bytes=allocated, gpu_max_reserved_bytes=reserved,
         state_bytes=stats.peak_state_bytes, parameters=description.parameters,
         flops_per_person=description.flops_per_person, offline_crops_per_s=offline,
-        offline_batch=spec.offline_batch,
+        offline_batch=spec.settings.offline_batch,
         cudnn_benchmark=bool(torch.backends.cudnn.benchmark) if device.type == "cuda" else None,
     )
 

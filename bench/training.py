@@ -172,8 +172,10 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def _initialise(method: TemporalPoseMethod, config: TrainConfig) -> str:
-    """Apply `pretrained` / `init_checkpoint`; return the resolved train scope."""
+def _initialise(method: TemporalPoseMethod, config: TrainConfig,
+                init_file: str | os.PathLike[str] | None = None) -> str:
+    """Apply `pretrained` / `init_checkpoint` (read from `init_file` when given); return the
+    resolved train scope."""
     if config.pretrained:
         from vposebench.methods.backbones.resnet import load_imagenet_state
 
@@ -183,7 +185,8 @@ def _initialise(method: TemporalPoseMethod, config: TrainConfig) -> str:
                             field="pretrained")
         load_imagenet_state(resnet, read_state_dict(config.pretrained), config.pretrained)
     if config.init_checkpoint:
-        method.load_network_state(network_weights(config.init_checkpoint), config.init_checkpoint)
+        source = init_file if init_file is not None else config.init_checkpoint
+        method.load_network_state(network_weights(source), str(source))
     scope = config.train_scope
     if scope == "auto":
         scope = "temporal" if config.init_checkpoint and method.temporal_modules() else "all"
@@ -210,11 +213,21 @@ def _resume_point(out: Path, method: str, method_config: dict, train_config: dic
         return None
     ckpt = load_checkpoint(partial)
     same = (ckpt.method == method and ckpt.config == method_config
-            and ckpt.train_config == train_config and ckpt.dataset == dataset)
+            and ckpt.train_config == train_config
+            and _without_root(ckpt.dataset) == _without_root(dataset))
     if not same:
         raise UserError("a partial run with other settings is here; remove it or train with "
                         "--no-resume", path=partial)
     return ckpt
+
+
+def _without_root(data: dict) -> dict:
+    """A checkpoint's dataset block without where the data lay (a moved folder is the same
+    data: its annotation fingerprint says so)."""
+    out = {k: v for k, v in data.items() if k != "root"}
+    if isinstance(out.get("description"), dict):
+        out["description"] = {k: v for k, v in out["description"].items() if k != "root"}
+    return out
 
 
 def build_sampler(method: TemporalPoseMethod, dataset: Any, videos: list, config: TrainConfig) -> Any:
@@ -238,10 +251,15 @@ def build_sampler(method: TemporalPoseMethod, dataset: Any, videos: list, config
 def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
           method_settings: dict[str, str] | None = None, config: TrainConfig | None = None,
           device: str = "cpu", resume: bool = True,
-          progress: Callable[[int, int, float], None] | None = None) -> TrainResult:
+          progress: Callable[[int, int, float], None] | None = None,
+          init_file: str | os.PathLike[str] | None = None) -> TrainResult:
     """Train `method_name` on a `VideoDataset` instance and write the checkpoint to `out`.
 
     `progress(step, total, loss)` is called after every step (the CLI shows a tqdm bar).
+    `init_file` is where the weights `config.init_checkpoint` names are read from, when that
+    field holds a content reference rather than a path (`vposebench run` writes
+    ``checkpoint:<recipe>`` there, so checkpoints and records do not depend on the cache's
+    location).
     """
     config = config or TrainConfig()
     out = Path(out)
@@ -253,7 +271,7 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
     if missing:
         raise UserError(f"{method_name} cannot be trained here: it lacks {', '.join(missing)} "
                         "(derive it from vposebench.methods.topdown.TopDownMethod)", field="--method")
-    scope = _initialise(method, config)
+    scope = _initialise(method, config, init_file)
     method.to(dev)
     params = [p for p in method.parameters() if p.requires_grad]
     optimizer = _optimizer(params, config)

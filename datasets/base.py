@@ -71,6 +71,19 @@ class DatasetDescription:
         return dataclasses.asdict(self)
 
 
+@dataclasses.dataclass(frozen=True)
+class Breakdown:
+    """A named part of a split on which results are reported too (`VideoDataset.breakdowns`).
+
+    `videos`: only these videos. `joint_flag`: only the GT joints for which the person's
+    per-joint boolean attribute of that name (e.g. `PersonGT.occluded`) is True.
+    """
+
+    name: str
+    videos: tuple[str, ...] | None = None
+    joint_flag: str | None = None
+
+
 class VideoDataset(abc.ABC):
     """A dataset on disk in its original format, read as videos with per-frame ground truth."""
 
@@ -109,6 +122,11 @@ class VideoDataset(abc.ABC):
     def details(self) -> dict[str, Any]:
         """Dataset-specific facts worth recording with a result (e.g. the JHMDB fold)."""
         return {}
+
+    def breakdowns(self) -> list[Breakdown]:
+        """The parts of the selected split that results are also reported on (none here; the
+        synthetic benchmark has its condition subsets and occluded joints)."""
+        return []
 
     def describe(self, videos: Iterable[VideoGT] | None = None) -> DatasetDescription:
         """Split, counts and annotation fingerprint; pass `videos` if they are already loaded."""

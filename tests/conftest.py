@@ -15,6 +15,7 @@ pytest_plugins = [
     "helpers.dataset_writers",
     "helpers.sticks",
     "helpers.synthetic_roots",
+    "helpers.tiny_run",
     "helpers.torch_threads",
 ]
 

@@ -10,9 +10,9 @@ import argparse
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..registry import TABLES
 from ..results_store import ResultsStore, require_records
 from ..tables.base import FORMATS
+from ..tables.output import build_tables
 
 NAME = "leaderboard"
 
@@ -28,15 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     records = require_records(ResultsStore(args.results))
-    names = TABLES.names() if args.table == "all" else [args.table]
-    builders = [TABLES.get(name) for name in names]  # unknown names fail before any output
-    parts = []
-    for builder in builders:
-        table = builder(records)
-        if args.table == "all" and table.empty:
-            continue
-        parts.append(table.render(args.format))
-    text = "\n".join(parts)
+    text = "\n".join(table.render(args.format) for table in build_tables(records, args.table))
     if args.out:
         with atomic_write(args.out) as handle:
             handle.write(text)

@@ -1,10 +1,11 @@
 """The main job: generate the synthetic benchmark, train every method, evaluate, time, write
 result records and print the leaderboard and the paper tables.
 
-Every stage is cached (data by config hash, checkpoints and predictions by what they depend
-on, records by their key), so interrupting and running again resumes where it stopped.
-Records go to RESULTS/records/, rendered tables (Markdown, LaTeX, CSV) and the Fig. 3 plot to
-RESULTS/tables/ (RESULTS defaults to results/<preset>).
+Every stage is cached under content keys (data, checkpoints, predictions, evaluations), so
+interrupting and running again resumes where it stopped. Records go to RESULTS/records/,
+rendered tables (Markdown, LaTeX, CSV) and the Fig. 3 plot to RESULTS/tables/. RESULTS is
+runs/<preset> (ignored by git) unless --results says otherwise; --write-reference writes the
+committed reference results/<preset> instead.
 
 Presets: quick (a smoke run of everything, a few minutes), default (every table at small
 scale), full (longer training).
@@ -14,16 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import time
 from pathlib import Path
 
 from ..errors import UserError
 from ..experiments import PRESETS, get_preset
-from ..pipeline import Pipeline, Progress, RunOptions
+from ..pipeline import DEFAULT_CACHE, Pipeline, RunOptions, reference_folder, run_folder
+from ..progress import TqdmProgress
 
 NAME = "run"
-DEFAULT_CACHE = ".vposebench-cache"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,56 +33,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "benchmark is run end to end; use train/predict/evaluate for others")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
-                        help="parallel processes for training and prediction (default: 2)")
+                        help="parallel worker processes (default: 2)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process (default: 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path,
                         default=Path(os.environ.get("VPOSEBENCH_CACHE", DEFAULT_CACHE)),
                         help=f"data, checkpoints and predictions (default: $VPOSEBENCH_CACHE or {DEFAULT_CACHE})")
-    parser.add_argument("--results", type=Path, help="records and tables (default: results/<preset>)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--results", type=Path,
+                       help="records and tables (default: runs/<preset>, which git ignores)")
+    where.add_argument("--write-reference", action="store_true",
+                       help="write the committed reference results/<preset> (lists every record it removes)")
     parser.add_argument("--force", action="store_true",
                         help="recompute every record (speed included) from cached models and predictions")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-class TqdmProgress(Progress):
-    """A tqdm bar over the run's estimated seconds (elapsed < time left), with the current
-    stage as its text; without a terminal, one line per stage instead."""
+def validate(args: argparse.Namespace) -> None:
+    """User errors in the shared options of run and check."""
+    for name in ("workers", "threads"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise UserError("must be >= 1", field=f"--{name}")
+    if getattr(args, "device", "cpu") == "cuda":
+        import torch
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-        self.bar = None
-        self.started = time.monotonic()
-
-    def begin(self, total: float) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=round(total), unit="s~", disable=not (self.enabled and self.tty),
-                        dynamic_ncols=True,
-                        bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
-
-    def advance(self, amount: float) -> None:
-        if self.bar is not None:
-            self.bar.update(min(amount, max(0.0, self.bar.total - self.bar.n)))
-
-    def stage(self, text: str) -> None:
-        if self.bar is not None and self.tty:
-            self.bar.set_description_str(text[:60])
-        elif self.enabled:
-            print(f"run: [{time.monotonic() - self.started:5.0f} s] {text}", file=sys.stderr, flush=True)
-
-    def message(self, text: str) -> None:
-        if not self.enabled:
-            return
-        if self.bar is not None and self.tty:
-            self.bar.write(text)
-        else:
-            print(f"run: {text}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        if not torch.cuda.is_available():
+            raise UserError("CUDA was asked for but torch sees no GPU", field="--device")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,20 +67,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"`run` trains and evaluates on the embedded synthetic benchmark, not "
                         f"{args.dataset!r}; use train, predict and evaluate for other datasets",
                         field="--dataset")
-    for name in ("workers", "threads"):
-        if getattr(args, name) < 1:
-            raise UserError("must be >= 1", field=f"--{name}")
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UserError("CUDA was asked for but torch sees no GPU", field="--device")
+    validate(args)
     preset = get_preset(args.preset)
     if args.methods:
         preset = preset.select_methods([m.strip() for m in args.methods.split(",") if m.strip()])
-    options = RunOptions(cache=args.cache, results=args.results or Path("results") / preset.name,
-                         device=args.device, threads=args.threads, workers=args.workers,
-                         force=args.force, seed=args.seed)
+    results = (reference_folder(preset.name) if args.write_reference
+               else args.results or run_folder(preset.name))
+    options = RunOptions(cache=args.cache, results=results, device=args.device, threads=args.threads,
+                         workers=args.workers, force=args.force, seed=args.seed)
     progress = TqdmProgress(enabled=not args.quiet)
     try:
         result = Pipeline(preset, options, progress).run()
@@ -113,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
     for markdown in result.tables.values():
         print(markdown)
     print(f"{len(result.written)} records written, {len(result.records) - len(result.written)} "
-          f"reused; tables in {options.results / 'tables'}")
+          f"up to date; records in {results / 'records'}, tables in {results / 'tables'}")
     if result.pruned:
-        print(f"removed {len(result.pruned)} records of an earlier version of this preset")
+        print(f"removed {len(result.pruned)} records this preset no longer makes:")
+        for item in result.pruned:
+            print(f"  {item}")
+    if args.write_reference:
+        print(f"wrote the reference {results}: review it (git diff --stat {results}) and commit it")
     return 0

@@ -29,7 +29,7 @@ def leaderboard(records: list[ResultRecord]) -> Table:
     """Methods x datasets: AP, MOTA or PCK with 95 % intervals, FPS, memory, parameters, FLOPs."""
     rows = []
     for record in records:
-        if record.protocol.options.get("temporal_stride", 1) != 1:
+        if record.protocol.temporal_stride != 1:
             continue  # downsampled test videos are a robustness curve (tfc-fig3), not a ranking
         primary = _primary(record)
         score = next((m.value for m in primary.values() if m is not None and m.value is not None), None)

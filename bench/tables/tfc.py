@@ -7,21 +7,36 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..metrics.pck import PCKOptions
 from ..records import ResultRecord
 from ..registry import register_table
 from .base import Table
 from .common import PCK_COLUMNS, metric_on, tagged
 from .ptm import DIFF_NOTE, _frame, _metric_rows
 
-PCK_NOTE = ("PCK@alpha: distance <= alpha * max(w, h) of the GT person box; group = mean of the "
-            "pair; Mean = hits / trials pooled over the 13 table joints.")
+NORMALISER_TEXT = {"box": "max(w, h) of the GT person box", "torso": "the GT torso length"}
+
+
+def pck_options(record: ResultRecord) -> PCKOptions:
+    """The PCK options a record was scored with (the metric's defaults where unset)."""
+    return PCKOptions(**record.protocol.metric_options)
+
+
+def pck_note(records: list[ResultRecord]) -> str:
+    """What PCK means in these records, from their protocols' metric options."""
+    options = [pck_options(r) for r in records]
+    settings = sorted({(o.alpha, o.normaliser, o.all_joints) for o in options})
+    parts = [f"PCK@{alpha:g}: distance <= {alpha:g} * {NORMALISER_TEXT.get(norm, norm)}; group = "
+             f"mean of the pair; Mean = hits / trials pooled over "
+             f"{'all joints' if every else 'the 13 table joints'}." for alpha, norm, every in settings]
+    return " | ".join(parts) or "PCK: no records."
 
 
 def _pck_table(records: list[ResultRecord], tag: str, title: str) -> Table:
     chosen = tagged(records, tag)
     columns = {c: ("PCK", c, None) for c in PCK_COLUMNS}
     return Table(tag, title, _frame(_metric_rows(chosen, columns), "method"),
-                 notes=[PCK_NOTE, DIFF_NOTE])
+                 notes=[pck_note(chosen), DIFF_NOTE])
 
 
 @register_table("tfc-table1")
@@ -37,7 +52,7 @@ def penn_table(records: list[ResultRecord]) -> Table:
 
 
 def downsampling_rate(record: ResultRecord) -> int:
-    return int(record.protocol.options.get("temporal_stride", 1))
+    return record.protocol.temporal_stride
 
 
 @register_table("tfc-fig3")
@@ -54,7 +69,7 @@ def downsampling_table(records: list[ResultRecord]) -> Table:
             row[f"{rate}x"] = metric_on(match[0], "PCK", "Mean") if match else None
         rows.append(row)
     return Table("tfc-fig3", "TFC Fig. 3: PCK Mean under temporal downsampling",
-                 pd.DataFrame(rows), notes=[PCK_NOTE])
+                 pd.DataFrame(rows), notes=[pck_note(chosen)])
 
 
 def plot_downsampling(records: list[ResultRecord], out: str | os.PathLike[str]) -> Path:
@@ -77,7 +92,8 @@ def plot_downsampling(records: list[ResultRecord], out: str | os.PathLike[str]) 
         highs = [m.ci_high if m.ci_high is not None else m.value for _, m in points]
         ax.fill_between(xs, lows, highs, alpha=0.2)
     ax.set_xlabel("temporal downsampling rate")
-    ax.set_ylabel("PCK@0.2 Mean (%)")
+    alphas = sorted({pck_options(r).alpha for r in chosen})
+    ax.set_ylabel(f"PCK@{'/'.join(f'{a:g}' for a in alphas) or 'alpha'} Mean (%)")
     ax.set_title("Robustness to temporal downsampling")
     ax.grid(alpha=0.3)
     if chosen:

@@ -8,13 +8,12 @@ decided afterwards by measuring its ground truth (`stats.py`), never by the prof
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import typing
 from collections.abc import Mapping
 from typing import Any
 
 from vposebench.errors import UserError
+from vposebench.hashing import content_hash
 
 #: bump when the generator's output changes for the same config (invalidates caches)
 GENERATOR_VERSION = 2
@@ -154,9 +153,8 @@ class SynthConfig:
         """Hash of the config, the profile tables and the generator version: the cache key."""
         profiles = {name: _plain(dataclasses.asdict(p)) for name, p in PROFILES.items()}
         clips = {name: _plain(dataclasses.asdict(p)) for name, p in CLIP_PROFILES.items()}
-        blob = json.dumps({"generator": GENERATOR_VERSION, "config": self.to_dict(), "profiles": profiles,
-                           "clip_profiles": clips}, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return content_hash({"generator": GENERATOR_VERSION, "config": self.to_dict(),
+                             "profiles": profiles, "clip_profiles": clips}, 16)
 
     def with_overrides(self, overrides: Mapping[str, str]) -> SynthConfig:
         """A copy with `key=value` strings applied (scalar fields and ranges "a,b" only)."""

@@ -19,7 +19,7 @@ from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import VideoGT
 
-from ..base import VideoDataset
+from ..base import Breakdown, VideoDataset
 from .config import SynthConfig
 from .manifest import Manifest, VideoEntry, read_manifest
 from .stats import SUBSETS
@@ -69,6 +69,14 @@ class SyntheticDataset(VideoDataset):
 
     def video_names(self) -> list[str]:
         return sorted(self._entries)
+
+    def breakdowns(self) -> list[Breakdown]:
+        """Each condition subset that has videos in this selection, and the occluded joints
+        (hidden by another person or an occluder: `PersonGT.occluded`)."""
+        parts = [Breakdown(subset, videos=tuple(sorted(
+                     v.name for v in self.manifest.videos_of(self.split, subset) if v.name in self._entries)))
+                 for subset in SUBSETS]
+        return [b for b in parts if b.videos] + [Breakdown("occluded joints", joint_flag="occluded")]
 
     def entry(self, name: str) -> VideoEntry:
         try:

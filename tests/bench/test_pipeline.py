@@ -1,87 +1,44 @@
 """`vposebench run`'s pipeline on a tiny preset: records, tables, resume after an interrupt,
-and predictions that do not depend on the number of workers."""
+keys that do not move with the cache or the checkout, the protocol each record states is the one
+that ran, and predictions that do not depend on the number of workers."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
+import json
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
-import pytest
+from helpers.tiny_preset import PRESET, plan_keys
 
-from vposebench.experiments import Entry, Preset, TrainJob
-from vposebench.pipeline import Pipeline, Progress, RunOptions
+from vposebench.graph import build_graph
+from vposebench.plan import make_plan
 from vposebench.results_store import ResultsStore
 from vposebench.runner import DatasetSpec, MethodSpec, RunSpec, predict_dataset
-
-TINY = {"preset": "tiny"}
-PRESET = Preset(
-    name="test", description="tiny", synth="quick",
-    jobs=(
-        TrainJob("sb", "baseline", "posetrack", TINY, {"iterations": 3, "batch_size": 4}),
-        TrainJob("ptm", "ptm", "posetrack", TINY, {"iterations": 2, "batch_size": 2}, init_from="sb"),
-        TrainJob("cpm", "baseline", "jhmdb", {**TINY, "backbone": "cpm"},
-                 {"iterations": 2, "batch_size": 4}),
-        TrainJob("tfc", "tfc", "jhmdb", {**TINY, "backbone": "cpm"},
-                 {"iterations": 2, "batch_size": 4, "train_scope": "all"}, init_from="cpm"),
-    ),
-    entries=(
-        Entry("Baseline", "sb", tags=("ptm-table3",)),
-        Entry("PTM", "ptm", tags=("ptm-table3",), compare_to="Baseline", timed=False),
-        Entry("PTM with KFR", "ptm", tags=("ptm-kfr",), timed=False),
-        Entry("PTM capacity 1", "ptm", overrides={"capacity": 1}, tags=("ptm-table1",), timed=False),
-        Entry("CPM", "cpm", tags=("tfc-table1", "tfc-fig3"), timed=False),
-        Entry("TFC", "tfc", tags=("tfc-table1", "tfc-fig3"), compare_to="CPM", timed=False),
-        Entry("CPM", "cpm", stride=2, tags=("tfc-fig3",), timed=False),
-        Entry("TFC", "tfc", stride=2, tags=("tfc-fig3",), compare_to="CPM", timed=False),
-    ),
-    bootstrap=50, speed_videos=1, speed_repeats=1,
-    synth_overrides=(("train_videos", 1), ("val_videos", 2), ("frames", 6), ("jhmdb_clips", 3),
-                     ("penn_clips", 0), ("clip_frames", (6, 6))),
-)
+from vposebench.stages import read_marker
 
 
-class StopAt(Progress):
-    """Raises KeyboardInterrupt when the n-th stage starting with `prefix` begins."""
-
-    def __init__(self, prefix: str, n: int) -> None:
-        self.prefix, self.n = prefix, n
-
-    def stage(self, text: str) -> None:
-        if text.startswith(self.prefix):
-            self.n -= 1
-            if self.n == 0:
-                raise KeyboardInterrupt
-
-
-@pytest.fixture(scope="module")
-def interrupted_then_resumed(tmp_path_factory):
-    base = tmp_path_factory.mktemp("run")
-    options = RunOptions(cache=base / "cache", results=base / "results", workers=2)
-    with pytest.raises(KeyboardInterrupt):
-        Pipeline(PRESET, options, StopAt("evaluating", 3)).run()
-    store = ResultsStore(options.results)
-    before = store.keys()
-    checkpoints = {p: p.stat().st_mtime_ns for p in (base / "cache" / "checkpoints").glob("*.ckpt")}
-    result = Pipeline(PRESET, options).run()
-    return options, before, checkpoints, result
-
-
-def test_interrupted_run_resumes_without_redoing_work(interrupted_then_resumed):
-    options, before, checkpoints, result = interrupted_then_resumed
-    assert len(before) == 2  # two records were finished before the interrupt
-    assert len(checkpoints) == 4
-    for path, mtime in checkpoints.items():
-        assert path.stat().st_mtime_ns == mtime  # nothing was retrained
+def test_interrupted_run_resumes_without_redoing_work(tiny_run):
+    options, before, result = tiny_run.options, tiny_run.before, tiny_run.result
+    assert 1 <= len(before) < 7  # some records were finished before the interrupt
+    assert tiny_run.checkpoints  # at least the models of the finished records
+    for path, mtime in tiny_run.checkpoints.items():
+        assert path.stat().st_mtime_ns == mtime  # nothing finished was retrained
+    assert len(list((options.cache / "checkpoints").glob("*.ckpt"))) == 4
     store = ResultsStore(options.results)
     records = store.load_all()  # every record parses: nothing half-written
     assert len(records) == len(result.records) == 7  # "PTM" and "PTM with KFR" share one
-    assert len(result.written) == 5
+    assert sorted(result.written) == sorted(set(store.keys()) - set(before))
     assert not [p for p in (options.results / "records").iterdir() if p.name.startswith(".")]
 
 
-def test_records_tables_and_comparisons(interrupted_then_resumed):
-    options, _, _, result = interrupted_then_resumed
-    by_label = {(r.label, r.protocol.options["temporal_stride"]): r for r in result.records}
+def test_records_tables_and_comparisons(tiny_run):
+    options, result = tiny_run.options, tiny_run.result
+    by_label = {(r.label, r.protocol.temporal_stride): r for r in result.records}
     ptm = by_label[("PTM", 1)]
     assert set(ptm.tags) == {"ptm-table3", "ptm-kfr"}
     assert ptm.metric("AP", "Total").ci_low is not None
@@ -89,12 +46,15 @@ def test_records_tables_and_comparisons(interrupted_then_resumed):
     assert "occluded joints" in ptm.breakdowns
     assert any(c.table == "AP" and c.column == "Total" and c.other == by_label[("Baseline", 1)].key
                for c in ptm.comparisons)
+    # the start checkpoint is named by the content key of what it was made from, not a path
+    assert ptm.config["train"]["init_checkpoint"] == by_label[("Baseline", 1)].training["checkpoint"]
+    assert ptm.config["train"]["init_checkpoint"].startswith("checkpoint:")
     baseline = by_label[("Baseline", 1)]
     assert baseline.speed is not None and baseline.speed.pose.n >= 1 and baseline.speed.parameters > 0
     assert ptm.speed is None
     assert {r.provenance["torch_threads"] for r in result.records} == {options.threads}
     tfc2 = by_label[("TFC", 2)]
-    assert tfc2.protocol.metric == "pck" and tfc2.dataset["temporal_stride"] == 2
+    assert tfc2.protocol.metric == "pck" and tfc2.protocol.temporal_stride == 2
     assert tfc2.comparisons and tfc2.comparisons[0].other == by_label[("CPM", 2)].key
     assert set(result.tables) >= {"leaderboard", "ptm-table3", "ptm-table1", "ptm-kfr",
                                   "tfc-table1", "tfc-fig3"}
@@ -102,14 +62,106 @@ def test_records_tables_and_comparisons(interrupted_then_resumed):
         assert (options.results / "tables" / name).stat().st_size > 0
 
 
-def test_predictions_do_not_depend_on_the_number_of_workers(interrupted_then_resumed, tmp_path):
-    options, _, _, _ = interrupted_then_resumed
+def test_record_protocol_is_what_the_runner_and_the_speed_pass_used(tiny_run,
+                                                                     tmp_path, monkeypatch):
+    """The protocol block of each record is the object the runner and the speed pass were
+    given, and the trackers they built have its settings (IoU 0 on the PCK protocols)."""
+    from vposebench import runner, speed
+    from vposebench.protocols import TrackerSettings
+
+    options = tiny_run.options
+    store = ResultsStore(options.results)
+    used = []
+    for module in (runner, speed):
+        original = module.run_video
+
+        def spy(method, video, *, tracker=None, _original=original, **kwargs):
+            used.append(TrackerSettings.of(tracker))
+            return _original(method, video, tracker=tracker, **kwargs)
+
+        monkeypatch.setattr(module, "run_video", spy)
+    plan = make_plan(PRESET, options)
+    checked = set()
+    for ev in plan.evaluations:
+        record = store.load(ev.record_key)
+        assert record.protocol == ev.protocol == ev.run_spec(options).protocol
+        marker = read_marker(ev.predictions)["used"]
+        assert marker["tracker"] == dataclasses.asdict(record.protocol.tracker)
+        assert marker["temporal_stride"] == record.protocol.temporal_stride
+        if ev.label in ("Baseline", "CPM") and ev.protocol.temporal_stride == 1:
+            names = ev.dataset.open().video_names()[:1]
+            used.clear()
+            spec = dataclasses.replace(ev.run_spec(options), out_dir=str(tmp_path / ev.key))
+            runner.run_shard(spec, names)
+            speed.measure_speed(ev.speed_spec(options, tuple(names)), isolated=False)
+            assert used and set(used) == {record.protocol.tracker}
+            checked.add(record.protocol.tracker.iou_threshold)
+    assert checked == {0.3, 0.0}
+
+
+MOVED_RUN = """
+import json, sys
+from pathlib import Path
+import vposebench
+from helpers.tiny_preset import PRESET, plan_keys
+from helpers.tiny_preset import plan_keys
+from vposebench.graph import build_graph
+from vposebench.pipeline import Pipeline, RunOptions
+from vposebench.results_store import ResultsStore
+cache, results = Path(sys.argv[1]), Path(sys.argv[2])
+pipeline = Pipeline(PRESET, RunOptions(cache=cache, results=results, workers=1))
+plan = pipeline.plan()
+jobs = [j.key for j in build_graph(plan, ResultsStore(results)).jobs]
+result = pipeline.run()
+print(json.dumps({"package": vposebench.__file__, "keys": plan_keys(plan), "jobs": jobs,
+                  "written": result.written, "records": sorted(r.key for r in result.records)}))
+"""
+
+
+def _copy_checkout(to: Path) -> Path:
+    """The installed package's source (vposebench, its methods and datasets) under `to`."""
+    import vposebench.datasets
+    import vposebench.methods
+
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    package = to / "vposebench"
+    shutil.copytree(Path(vposebench.__file__).parent, package, ignore=skip)
+    for sub in (vposebench.methods, vposebench.datasets):
+        shutil.copytree(Path(sub.__file__).parent, package / sub.__name__.split(".")[-1], ignore=skip,
+                        dirs_exist_ok=True)
+    return to
+
+
+def test_keys_do_not_move_with_the_cache_or_the_checkout(tiny_run, tmp_path):
+    """Copy the cache, the results and the source elsewhere, run there as another user: the
+    same keys, and nothing is trained, predicted or recorded again."""
+    options, result = tiny_run.options, tiny_run.result
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(options.cache, moved / "cache")
+    shutil.copytree(options.results, moved / "results")
+    checkout = _copy_checkout(tmp_path / "checkout")
+    tests = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(checkout), str(tests)]),
+           "HOME": str(tmp_path), "USER": "someone-else", "LOGNAME": "someone-else"}
+    out = subprocess.run([sys.executable, "-c", MOVED_RUN, str(moved / "cache"), str(moved / "results")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    there = json.loads(out.stdout.strip().splitlines()[-1])
+    assert there["package"].startswith(str(checkout))
+    assert there["keys"] == plan_keys(make_plan(PRESET, options))
+    assert there["jobs"] == [] and there["written"] == []
+    assert there["records"] == sorted(r.key for r in result.records)
+
+
+def test_predictions_do_not_depend_on_the_number_of_workers(tiny_run, tmp_path):
+    options = tiny_run.options
     checkpoint = next((options.cache / "checkpoints").glob("ptm-*.ckpt"))
     root = next((options.cache / "synthetic").iterdir())
     outs = []
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
-        spec = RunSpec(MethodSpec(str(checkpoint)), DatasetSpec("synthetic", str(root), "val"), str(out))
+        spec = RunSpec(MethodSpec(str(checkpoint)), DatasetSpec("synthetic", str(root), "val"), str(out),
+                       PRESET.protocol("posetrack"))
         stats = predict_dataset(spec, workers=workers)
         assert stats.videos == 2
         outs.append(out)
@@ -119,44 +171,11 @@ def test_predictions_do_not_depend_on_the_number_of_workers(interrupted_then_res
     assert match == files and not mismatch and not errors
 
 
-def test_check_passes_on_a_rerun_and_fails_on_a_doctored_record(interrupted_then_resumed, tmp_path,
-                                                              monkeypatch, capsys):
-    import json
-    import shutil
-
-    from vposebench import cli, experiments
-
-    options, _, _, _ = interrupted_then_resumed
-    monkeypatch.setitem(experiments.PRESETS, "test", PRESET)
-    committed = tmp_path / "committed"
-    shutil.copytree(options.results, committed)
-    args = ["check", "--results", str(committed), "--cache", str(options.cache), "--reuse-cache",
-            "--quiet"]
-    assert cli.main(args) == 0
-    out = capsys.readouterr().out
-    assert "all within their bands" in out and "FAIL" not in out
-
-    path = next(p for p in (committed / "records").glob("ptm-*.json"))
-    data = json.loads(path.read_text())
-    total = data["metrics"]["AP"]["Total"]
-    data["metrics"]["AP"]["Total"] = {"value": total["value"] + 30, "ci_low": total["value"] + 29,
-                                      "ci_high": total["value"] + 31}
-    path.write_text(json.dumps(data))
-    assert cli.main(args) == 1
-    out = capsys.readouterr().out
-    assert "FAIL" in out and "AP Total" in out and "outside the committed 95 % interval" in out
-
-
-def test_pck_protocols_keep_one_track_whatever_the_box_overlap(tmp_path, monkeypatch):
-    """Single-person PCK data: association at IoU 0, so a downsampled fast clip never restarts
-    the track (tfc/refine would get zero maps there); PoseTrack keeps the tracker default."""
-    from vposebench import pipeline as pipeline_module
-
-    specs = []
-    monkeypatch.setattr(pipeline_module, "predict_dataset", lambda spec, **_: specs.append(spec))
-    pipeline = Pipeline(PRESET, RunOptions(cache=tmp_path / "cache", results=tmp_path / "results"))
-    evaluations = {ev.job.name: ev for ev in pipeline.evaluations()}
-    for name in ("sb", "cpm"):
-        pipeline.predict(evaluations[name], tmp_path / "root")
-    assert {s.dataset.name: s.iou_threshold for s in specs} == {"synthetic": 0.3, "jhmdb": 0.0}
-    assert pipeline.protocol(evaluations["cpm"]).options["association_iou"] == 0.0
+def test_graph_leaves_out_what_the_cache_holds(tiny_run, tmp_path):
+    options = tiny_run.options
+    plan = make_plan(PRESET, dataclasses.replace(options, results=tmp_path / "fresh"))
+    kinds = sorted({job.kind for job in build_graph(plan, ResultsStore(tmp_path / "fresh")).jobs})
+    assert kinds == ["record", "time"]  # data, models, predictions and evaluations are cached
+    forced = make_plan(PRESET, dataclasses.replace(options, force=True))
+    kinds = sorted({job.kind for job in build_graph(forced, ResultsStore(options.results)).jobs})
+    assert kinds == ["evaluate", "record", "time"]

@@ -1,11 +1,13 @@
 import json
 import math
+from pathlib import Path
 
 import pytest
 from helpers.record_fixtures import pck_record, posetrack_record
 
 from vposebench.errors import UserError
-from vposebench.records import Metric, Protocol, ResultRecord, config_hash
+from vposebench.protocols import BoxSettings, Protocol, TrackerSettings
+from vposebench.records import Metric, ResultRecord, config_hash
 from vposebench.results_store import ResultsStore
 
 
@@ -25,7 +27,9 @@ def test_key_depends_on_config_protocol_and_seed():
     b = posetrack_record("ptm", "A", 1, 1, config={"capacity": 2})
     assert a.key != b.key and a.config_hash != b.config_hash
     assert config_hash({"x": 1, "y": 2}) == config_hash({"y": 2, "x": 1})
-    assert Protocol("posetrack").hash() != Protocol("posetrack", box_source="gt-jitter").hash()
+    assert Protocol("posetrack").hash() != Protocol("posetrack", boxes=BoxSettings("gt-jitter")).hash()
+    assert Protocol("pck").hash() != Protocol("pck", tracker=TrackerSettings(iou_threshold=0.0)).hash()
+    assert Protocol("pck").hash() != Protocol("pck", temporal_stride=2).hash()
 
 
 def test_nan_metrics_become_null_and_back():
@@ -59,3 +63,28 @@ def test_store_ignores_killed_writer_leftovers(tmp_path):
     (tmp_path / "records" / ".x.json.abc.tmp").write_text("{partial")
     assert store.keys() == [record.key]
     assert not list((tmp_path / "records").glob("*.tmp"))
+
+
+SCHEMA1 = Path(__file__).parent.parent / "data" / "records" / "schema1"
+
+
+def test_schema1_records_stay_readable_with_their_protocol_converted():
+    """Schema 1 wrote the tracker as text beside the real association IoU, the normaliser as
+    'bbox' and the stride among the options; the reader converts them and keeps the key the
+    file was stored under (other records' comparisons refer to it)."""
+    paths = sorted(SCHEMA1.glob("*.json"))
+    assert len(paths) == 2
+    for path in paths:
+        record = ResultRecord.from_dict(json.loads(path.read_text()), source=str(path))
+        assert record.key == path.stem
+    tfc = ResultRecord.from_dict(json.loads(paths[-1].read_text()))
+    assert tfc.method == "tfc" and tfc.protocol.metric_options == {"alpha": 0.2, "normaliser": "box"}
+    assert tfc.protocol.tracker == TrackerSettings("greedy", 0.0) and tfc.protocol.temporal_stride == 8
+    assert tfc.protocol.intervals.resamples == 1000
+    ptm = ResultRecord.from_dict(json.loads(paths[0].read_text()))
+    assert ptm.protocol.tracker.iou_threshold == 0.3 and ptm.protocol.metric_options == {"mode": "official"}
+    assert ptm.to_dict()["schema_version"] == 2 and ptm.to_dict()["key"] != ptm.key
+    edited = json.loads(paths[0].read_text())
+    edited["config"]["capacity"] = 99
+    with pytest.raises(UserError, match="does not match"):
+        ResultRecord.from_dict(edited)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from vposebench.protocols import Protocol
 from vposebench.records import (
     Comparison,
     LatencyStats,
     Metric,
-    Protocol,
     ResultRecord,
     Speed,
 )
@@ -47,7 +47,7 @@ def pck_record(label: str, mean: float, *, tags=(), stride=1, config=None) -> Re
     return ResultRecord(
         method=label.lower(), config=config or {"backbone": "cpm"},
         dataset={"name": "synthetic_jhmdb", "split": "test"},
-        protocol=Protocol(metric="pck", options={"alpha": 0.2, "temporal_stride": stride}), seed=0,
+        protocol=Protocol(metric="pck", metric_options={"alpha": 0.2}, temporal_stride=stride), seed=0,
         metrics=metrics, provenance=PROV, created="2026-11-22T00:00:00+00:00", label=label,
         tags=list(tags),
     )

@@ -1,0 +1,84 @@
+"""The record stage of `vposebench run`: one result record from the stages' outputs.
+
+Reads the evaluation output, the speed output (timed evaluations), the prediction folder's
+marker (the checkpoint's configs, step and weights digest, and the tracker and box source the
+runner used) and the training report, checks that what ran is what the plan says (a mismatch
+is a bug, not a user error), and writes the record atomically into the results folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+from .evaluation import read_evaluation
+from .formats.posetrack import load_json
+from .plan import EvaluationPlan, RunPlan
+from .protocols import same
+from .provenance import collect
+from .records import ResultRecord, Speed
+from .results_store import ResultsStore
+from .stages import read_marker
+
+
+class PlanMismatch(RuntimeError):
+    """A stage's output disagrees with the plan it was made for."""
+
+
+def _check(what: str, planned: Any, found: Any) -> None:
+    if not same(planned, found):
+        raise PlanMismatch(f"{what}: the plan says {planned!r}, the output holds {found!r}")
+
+
+def _speed(ev: EvaluationPlan) -> Speed | None:
+    if not ev.timed:
+        return None
+    data = load_json(ev.speed)
+    _check(f"{ev.speed.name} protocol", ev.protocol.timing_part(), data["protocol"])
+    speed = Speed.from_dict(data["speed"])
+    _check("speed settings", {"warmup_frames": ev.protocol.speed.warmup_frames,
+                              "repeats": ev.protocol.speed.repeats,
+                              "precision": ev.protocol.speed.precision},
+           {"warmup_frames": speed.warmup_frames, "repeats": speed.repeats, "precision": speed.precision})
+    return speed
+
+
+def build_record(ev: EvaluationPlan, plan: RunPlan) -> ResultRecord:
+    """The record of one evaluation from the outputs in the cache."""
+    marker = read_marker(ev.predictions)
+    checkpoint = marker["checkpoint"]
+    _check("method config", ev.model.method_config, checkpoint["config"])
+    _check("training config", ev.model.train_config, checkpoint["train_config"])
+    used = marker["used"]
+    _check("tracker", dataclasses.asdict(ev.protocol.tracker), used["tracker"])
+    _check("temporal stride", ev.protocol.temporal_stride, used["temporal_stride"])
+    _check("box source", ev.protocol.boxes.source, used["boxes"]["box_source"])
+    scored = read_evaluation(load_json(ev.evaluation))
+    report = load_json(ev.model.stats) if ev.model.stats.is_file() else {}
+    training = {"job": ev.model.job.name, "checkpoint": ev.model.reference,
+                "init_from": ev.model.init, "steps": checkpoint["step"],
+                "final_loss": checkpoint["final_loss"], "weights_sha256": checkpoint["weights_sha256"],
+                **{k: report.get(k) for k in ("seconds", "resumed_from", "idle_steps")}}
+    options = plan.options
+    # the workers' thread count (training, prediction, timing), not this process's
+    provenance = {**collect(options.seed).to_dict(), "code": plan.code_versions(),
+                  "torch_threads": options.threads}
+    record = ResultRecord(
+        method=ev.model.job.method, config=ev.config,
+        dataset={**ev.dataset_block, "videos": scored["videos"]}, protocol=ev.protocol,
+        seed=options.seed, metrics=scored["metrics"], provenance=provenance,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        breakdowns=scored["breakdowns"], comparisons=scored["comparisons"], speed=_speed(ev),
+        training=training, notes=scored["notes"], label=ev.label, tags=ev.tags,
+    )
+    if record.key != ev.record_key:
+        raise PlanMismatch(f"record key {record.key} is not the planned {ev.record_key}")
+    return record
+
+
+def write_record(ev: EvaluationPlan, plan: RunPlan) -> str:
+    """Build the record of `ev` and save it under the run's results folder; return its path."""
+    path: Path = ResultsStore(plan.options.results).save(build_record(ev, plan))
+    return str(path)

@@ -1,0 +1,115 @@
+"""A run's plan as a graph of jobs (`vposebench.jobs`): what is missing, and what it needs.
+
+A job whose output is already in the cache is left out: the data when its manifest matches,
+a model when its training report exists, predictions and converted GT when their folder is
+complete, an evaluation when its output exists (unless forced). A record is made again when
+it is missing, was made by other code, or this cache lacks its predictions (so a fresh clone
+recomputes committed records instead of trusting them), and always with `force`; a record
+made again is timed again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .assembly import write_record
+from .evaluation import evaluate
+from .jobs import Job
+from .plan import COMPLETE, EvaluationPlan, ModelPlan, RunPlan
+from .results_store import ResultsStore
+from .stages import convert_gt, generate_data, predict, time_method, train_model
+
+#: rough seconds per unit on one 2-core CPU with the tiny models, for the time-left estimate
+TRAIN_STEP_S = {"baseline": 0.07, "ptm": 0.25, "tfc": 0.08, "refine": 0.08}
+PREDICT_FRAME_S = 0.03
+TIME_S, EVALUATE_S, COMPARE_S, RECORD_S, CONVERT_S = 20.0, 3.0, 2.0, 1.0, 2.0
+
+
+@dataclasses.dataclass
+class Graph:
+    """The jobs of a run, and the evaluations whose records are kept as they are."""
+
+    jobs: list[Job]
+    kept: list[EvaluationPlan]
+
+
+def record_is_current(ev: EvaluationPlan, plan: RunPlan, store: ResultsStore) -> bool:
+    """The record exists, came from this code, and this cache holds its predictions."""
+    if not store.has(ev.record_key) or not (ev.predictions / COMPLETE).is_file():
+        return False
+    return store.load(ev.record_key).provenance.get("code") == plan.code_versions()
+
+
+def _frames(plan: RunPlan, ev: EvaluationPlan) -> float:
+    synth = plan.synth
+    if ev.dataset.name == "synthetic":
+        frames = synth.val_videos * synth.frames
+    else:  # about a third of the clips are test clips
+        frames = max(synth.jhmdb_clips, synth.penn_clips) / 3 * sum(synth.clip_frames) / 2
+    return frames / ev.protocol.temporal_stride
+
+
+def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
+    """The jobs that make what `plan` needs and the cache lacks (see the module docstring)."""
+    from vposebench.datasets.synthetic.generator import cached_manifest
+
+    options = plan.options
+    gpu = {"gpu": 1.0} if options.device == "cuda" else {}
+    jobs: list[Job] = []
+    keys: set[str] = set()
+
+    def add(job: Job) -> str:
+        jobs.append(dataclasses.replace(job, deps=tuple(d for d in job.deps if d in keys)))
+        keys.add(job.key)
+        return job.key
+
+    data = add(Job("data", "generate", generate_data,
+                   (str(plan.data_root), plan.synth, options.workers),
+                   resources={"cpu": float(options.workers)},
+                   estimate_s=10.0 if plan.synth.val_videos < 8 else 30.0,
+                   label="synthetic data")) \
+        if cached_manifest(plan.data_root, plan.synth) is None else ""
+
+    def model_key(model: ModelPlan) -> str:
+        return f"train:{model.key}"
+
+    for model in plan.models.values():  # start models come first in the plan
+        if model.stats.is_file():
+            continue
+        init = plan.models[model.init] if model.init else None
+        add(Job(model_key(model), "train", train_model,
+                (model, init, str(plan.data_root), options),
+                deps=(data,) + ((model_key(init),) if init else ()),
+                resources={"cpu": 1.0, **gpu},
+                estimate_s=model.train_config["iterations"] * TRAIN_STEP_S.get(model.job.method, 0.1),
+                label=model.job.name))
+
+    kept = [ev for ev in plan.evaluations
+            if not options.force and record_is_current(ev, plan, store)]
+    made = [ev for ev in plan.evaluations if ev not in kept]
+    scored = {ev.key: ev for ev in made}
+    for ev in made:  # the compared evaluations are scored again beside them
+        scored.update({k: plan.evaluation(k) for k in ev.compared})
+    for ev in scored.values():
+        if ev.gt_converted and not (ev.gt / COMPLETE).is_file() and f"gt:{ev.gt.name}" not in keys:
+            add(Job(f"gt:{ev.gt.name}", "generate", convert_gt, (ev,), deps=(data,),
+                    estimate_s=CONVERT_S, label=f"GT {ev.gt.name}"))
+        if not (ev.predictions / COMPLETE).is_file():
+            add(Job(f"predict:{ev.key}", "predict", predict, (ev, options),
+                    deps=(model_key(ev.model),), resources={"cpu": 1.0, **gpu},
+                    estimate_s=_frames(plan, ev) * PREDICT_FRAME_S, label=ev.label))
+    for ev in made:
+        inputs = [ev] + [plan.evaluation(k) for k in ev.compared]
+        needs = tuple(k for other in inputs for k in (f"predict:{other.key}", f"gt:{other.gt.name}"))
+        if options.force or not ev.evaluation.is_file():
+            add(Job(f"evaluate:{ev.key}", "evaluate", evaluate,
+                    (ev, tuple(inputs[1:]), options.seed), deps=needs,
+                    estimate_s=EVALUATE_S + COMPARE_S * len(ev.compared), label=ev.label))
+        if ev.timed:
+            add(Job(f"time:{ev.key}", "time", time_method, (ev, options),
+                    deps=(model_key(ev.model),), resources={"exclusive": 1.0, **gpu},
+                    estimate_s=TIME_S, label=ev.label))
+        add(Job(f"record:{ev.key}", "record", write_record, (ev, plan),
+                deps=(f"evaluate:{ev.key}", f"time:{ev.key}", f"predict:{ev.key}"),
+                estimate_s=RECORD_S, label=ev.label))
+    return Graph(jobs, kept)
