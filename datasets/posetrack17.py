@@ -19,11 +19,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from vposebench.formats.posetrack import (
-    annotations_from_document,
-    packed_frame_id,
-    read_annotations,
-)
+from vposebench.formats import annotations_from_document, packed_frame_id, read_annotations
 from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK17, Skeleton
 from vposebench.structures import VideoGT

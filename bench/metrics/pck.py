@@ -25,11 +25,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile, read_file
+from ..formats import PoseTrackFile, pair_files, read_file
 from ..registry import register_metric
 from ..skeleton import GROUP_KEYS, JHMDB, PENN_ACTION, Skeleton
 from .base import Metric, MetricResult, Table, group_values, video_indices
-from .posetrack_data import pair_files
 
 VISIBILITY_RULES = ("auto", "visible", "all")
 NORMALISERS = ("box", "torso")

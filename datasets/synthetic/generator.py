@@ -28,7 +28,7 @@ import numpy as np
 from vposebench.atomic import atomic_directory
 from vposebench.datasets.posetrack_scale import labeled_mask
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import packed_frame_id
+from vposebench.formats import packed_frame_id
 from vposebench.skeleton import JHMDB, PENN_ACTION, POSETRACK18, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
