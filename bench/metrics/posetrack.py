@@ -29,7 +29,7 @@ from .posetrack_ap import (
     weighted_ap,
 )
 from .posetrack_data import JOINTS, NUM_JOINTS, PoseTrackSet, load_posetrack_set
-from .posetrack_mot import MATCHED, MISSED, MODES, SWITCHED, FrameEvents, _sum_by, frame_events
+from .posetrack_mot import MATCHED, MISSED, MODES, SWITCHED, FrameEvents, frame_events, sum_by_group
 
 #: printed group names of the official tables, with their joints (internal ids)
 GROUPS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
@@ -302,7 +302,7 @@ def score_posetrack(data: PoseTrackSet, mode: str = "official", *, engine: str =
     pairs = frame_pairs(data)
     labels = ap_labels(data, pairs, match_poses(data, pairs))
     events = frame_events(data, pairs, mode, engine=engine)
-    n_gt_video = _sum_by(data.frame_video[data.gt.frame], data.gt.has.astype(np.int64), data.num_videos)
+    n_gt_video = sum_by_group(data.frame_video[data.gt.frame], data.gt.has.astype(np.int64), data.num_videos)
     return PoseTrackResult(
         data=data, mode=mode, labels=labels, n_gt_video=n_gt_video, events=events,
         mot_video=events.per_video(data.frame_video, data.num_videos),

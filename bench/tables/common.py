@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pandas as pd
+
 from ..records import Metric, ResultRecord
 
 #: the PoseTrack table's group columns (design.md JSON keys)
@@ -53,6 +55,24 @@ def difference_rows(records: list[ResultRecord], columns: dict[str, tuple[str, s
     return rows
 
 
+def metric_rows(records: list[ResultRecord], columns: dict[str, tuple[str, str, str | None]],
+                label: Callable[[ResultRecord], str] = lambda r: r.label) -> list[dict[str, Any]]:
+    """One row per record (`columns` as in :func:`difference_rows`), then its difference rows."""
+    rows = [{"_label": label(r), **{name: metric_on(r, *spec) for name, spec in columns.items()}}
+            for r in records]
+    return rows + difference_rows(records, columns, label)
+
+
+def labelled_frame(rows: list[dict[str, Any]], first: str) -> pd.DataFrame:
+    """The rows as a frame whose first column, named `first`, holds each row's label."""
+    for row in rows:
+        row[first] = row.pop("_label")
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame[[first, *[c for c in frame.columns if c != first]]]
+
+
 def speed_cells(record: ResultRecord) -> dict[str, Any]:
     """FPS, latency, memory, state, parameters and FLOPs of a record as table cells."""
     speed = record.speed
@@ -78,3 +98,5 @@ def speed_cells(record: ResultRecord) -> dict[str, Any]:
 SPEED_NOTE = ("FPS = 1 / median per-frame `pose` latency (crop warp + network + decoding + state "
               "update; online, batch = persons of one frame); Latency = median ± IQR/2; Memory = "
               "peak GPU allocation on CUDA, else process peak RSS; GFLOPs per person.")
+
+DIFF_NOTE = "Δ rows: paired bootstrap over the same videos (95 % interval)."
