@@ -14,8 +14,8 @@ Schema version 1 (all values in percent where they are accuracies)::
     dataset         {name, split, root_fingerprint, videos, frames, subset}
     protocol        Protocol: metric, box source, flip test, score threshold, decoder, ...
     seed            int
-    metrics         {table: {column: Metric}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
-    breakdowns      {condition: {table: {column: Metric}}}; the same, on a slice (subset, occluded joints)
+    metrics         {table: {column: Estimate}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
+    breakdowns      {condition: {table: {column: Estimate}}}; the same, on a slice (subset, occluded joints)
     comparisons     [Comparison]: paired-bootstrap differences against another record's key
     speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see measurement.md)
     training        {checkpoint_hash, steps, seconds, final_loss} or null
@@ -57,7 +57,7 @@ def _opt_float(value: Any) -> float | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Metric:
+class Estimate:
     """A value with its 95 % bootstrap interval (None where undefined)."""
 
     value: float | None
@@ -72,7 +72,7 @@ class Metric:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | float | None) -> Metric:
+    def from_dict(cls, data: dict[str, Any] | float | None) -> Estimate:
         if data is None or isinstance(data, (int, float)):
             return cls(data)
         return cls(data.get("value"), data.get("ci_low"), data.get("ci_high"))
@@ -86,7 +86,7 @@ class Metric:
         return self.ci_low <= value <= self.ci_high
 
 
-MetricTable = dict[str, dict[str, Metric]]
+MetricTable = dict[str, dict[str, Estimate]]
 
 
 def metric_table_to_dict(table: MetricTable) -> dict[str, dict[str, dict]]:
@@ -94,7 +94,7 @@ def metric_table_to_dict(table: MetricTable) -> dict[str, dict[str, dict]]:
 
 
 def metric_table_from_dict(data: dict[str, Any]) -> MetricTable:
-    return {t: {c: Metric.from_dict(m) for c, m in cols.items()} for t, cols in data.items()}
+    return {t: {c: Estimate.from_dict(m) for c, m in cols.items()} for t, cols in data.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,7 +182,7 @@ class Comparison:
     other: str  # key of the other record
     table: str
     column: str
-    difference: Metric
+    difference: Estimate
 
 
 @dataclasses.dataclass
@@ -219,9 +219,9 @@ class ResultRecord:
         return record_key(self.method, self.config, self.dataset["name"], self.dataset["split"],
                           self.protocol, self.seed)
 
-    def metric(self, table: str, column: str, condition: str | None = None) -> Metric:
+    def metric(self, table: str, column: str, condition: str | None = None) -> Estimate:
         source = self.metrics if condition is None else self.breakdowns.get(condition, {})
-        return source.get(table, {}).get(column, Metric(None))
+        return source.get(table, {}).get(column, Estimate(None))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -269,7 +269,7 @@ class ResultRecord:
                 created=data["created"],
                 breakdowns={k: metric_table_from_dict(v) for k, v in data.get("breakdowns", {}).items()},
                 comparisons=[
-                    Comparison(c["other"], c["table"], c["column"], Metric.from_dict(c["difference"]))
+                    Comparison(c["other"], c["table"], c["column"], Estimate.from_dict(c["difference"]))
                     for c in data.get("comparisons", [])
                 ],
                 speed=None if data.get("speed") is None else Speed.from_dict(data["speed"]),

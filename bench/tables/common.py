@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..records import Metric, ResultRecord
+from ..records import Estimate, ResultRecord
 
 #: the PoseTrack table's group columns (design.md JSON keys)
 POSETRACK_GROUPS = ("Head", "Shou", "Elb", "Wri", "Hip", "Knee", "Ankl", "Total")
@@ -20,7 +20,7 @@ def tagged(records: Iterable[ResultRecord], tag: str) -> list[ResultRecord]:
     return sorted((r for r in records if tag in r.tags), key=lambda r: (r.label, r.key))
 
 
-def metric_on(record: ResultRecord, table: str, column: str, condition: str | None = None) -> Metric:
+def metric_on(record: ResultRecord, table: str, column: str, condition: str | None = None) -> Estimate:
     """A metric overall, or on a condition: a breakdown, or the whole record if its dataset
     *is* that subset."""
     if condition is None or record.dataset.get("subset") == condition:
@@ -40,7 +40,7 @@ def difference_rows(records: list[ResultRecord], columns: dict[str, tuple[str, s
     by_key = {r.key: r for r in records}
     rows = []
     for record in records:
-        found: dict[str, dict[str, Metric]] = {}  # other key -> column -> difference
+        found: dict[str, dict[str, Estimate]] = {}  # other key -> column -> difference
         for comp in record.comparisons:
             if comp.other not in by_key or comp.other == record.key:
                 continue

@@ -5,7 +5,7 @@ import pytest
 from helpers.record_fixtures import pck_record, posetrack_record
 
 from vposebench.errors import UserError
-from vposebench.records import Metric, Protocol, ResultRecord, config_hash
+from vposebench.records import Estimate, Protocol, ResultRecord, config_hash
 from vposebench.results_store import ResultsStore
 
 
@@ -29,9 +29,9 @@ def test_key_depends_on_config_protocol_and_seed():
 
 
 def test_nan_metrics_become_null_and_back():
-    m = Metric(float("nan"), None, math.inf)
+    m = Estimate(float("nan"), None, math.inf)
     assert m.to_dict() == {"value": None, "ci_low": None, "ci_high": None}
-    assert Metric(5.0, 4.0, 6.0).contains(4.5) and not Metric(5.0, 4.0, 6.0).contains(6.5)
+    assert Estimate(5.0, 4.0, 6.0).contains(4.5) and not Estimate(5.0, 4.0, 6.0).contains(6.5)
 
 
 def test_bad_records_are_user_errors(tmp_path):
