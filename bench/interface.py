@@ -110,7 +110,7 @@ class MethodDescription:
 class TemporalPoseMethod(torch.nn.Module, abc.ABC):
     """Base class of the registered methods (see docs/design.md, "The method interface")."""
 
-    #: registered name, set by the registry decorator's users
+    #: registered name, set by ``@register_method``
     name: ClassVar[str] = ""
 
     def __init__(self, skeleton: Skeleton) -> None:

@@ -62,7 +62,6 @@ def assign_frame_ids(video: VideoGT) -> None:
 class PoseTrack17(PoseTrackFolderDataset):
     """PoseTrack'17: annotations/{train,val,test}/*.json or *.mat (annolist per video)."""
 
-    name: ClassVar[str] = "posetrack17"
     skeleton: ClassVar[Skeleton] = POSETRACK17
     protocol: ClassVar[str] = "posetrack"
     suffixes: ClassVar[tuple[str, ...]] = (".json", ".mat")

@@ -25,7 +25,6 @@ from .posetrack_layout import PoseTrackFolderDataset, check_video
 class PoseTrack18(PoseTrackFolderDataset):
     """PoseTrack'18: annotations/{train,val,test}/*.json (or posetrack_data/annotations/...)."""
 
-    name: ClassVar[str] = "posetrack18"
     skeleton: ClassVar[Skeleton] = POSETRACK18
     protocol: ClassVar[str] = "posetrack"
 

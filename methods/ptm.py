@@ -110,7 +110,6 @@ class PTMConfig(PoseConfig):
 class PoseTemporalMemory(TopDownMethod):
     """Pose temporal memory: per-track FIFO of feature maps read by CoDA/vanilla attention."""
 
-    name = "ptm"
     config_class = PTMConfig
     past_frames = None
     config: PTMConfig

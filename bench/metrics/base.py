@@ -55,6 +55,7 @@ class MetricResult(abc.ABC):
 class Metric(abc.ABC):
     """A registered evaluator: GT folder + prediction folder -> MetricResult."""
 
+    #: registered name, set by ``@register_metric``
     name: str
 
     @abc.abstractmethod

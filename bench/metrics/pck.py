@@ -257,8 +257,6 @@ class PCKResult(MetricResult):
 class PCKMetric(Metric):
     """PCK@alpha (box or torso normaliser) for sub-JHMDB / Penn Action style single-person GT."""
 
-    name = "pck"
-
     def __init__(self, options: PCKOptions | None = None, **kwargs: Any) -> None:
         self.options = options if options is not None else PCKOptions(**kwargs)
 

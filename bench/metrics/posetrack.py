@@ -314,8 +314,6 @@ def score_posetrack(data: PoseTrackSet, mode: str = "official", *, engine: str =
 class PoseTrackMetric(Metric):
     """PoseTrack per-joint AP and MOTA/MOTP/Prec/Rec, identical to the official evaluation."""
 
-    name = "posetrack"
-
     def __init__(self, mode: str = "official") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")

@@ -32,7 +32,6 @@ ANNOTATIONS, OCCLUSION = "annotations", "occlusion"
 class SyntheticDataset(VideoDataset):
     """Generated video pose benchmark (PoseTrack'18 layout, occlusion flags, crowd/occlusion/fast subsets)."""
 
-    name = "synthetic"
     skeleton = POSETRACK18
     protocol = "posetrack"
     splits = ("train", "val")
