@@ -28,7 +28,8 @@ from ..errors import UserError
 from ..formats import PoseTrackFile, pair_files, read_file
 from ..registry import register_metric
 from ..skeleton import GROUP_KEYS, JHMDB, PENN_ACTION, Skeleton
-from .base import Metric, MetricResult, Table, group_values, video_indices
+from ..tables.base import Table
+from .base import Metric, MetricResult, group_values, video_indices
 
 VISIBILITY_RULES = ("auto", "visible", "all")
 NORMALISERS = ("box", "torso")
@@ -249,8 +250,8 @@ class PCKResult(MetricResult):
     def tables(self) -> list[Table]:
         cells = self.headline()
         keys = (*GROUP_KEYS, "Mean")
-        return [Table(f"PCK@{self.options.alpha:g} ({self.options.normaliser})", ["", *keys],
-                      [["PCK", *(cells[f"PCK/{k}"] for k in keys)]])]
+        return [Table.from_rows("PCK", f"PCK@{self.options.alpha:g} ({self.options.normaliser})",
+                                ["", *keys], [["PCK", *(cells[f"PCK/{k}"] for k in keys)]])]
 
 
 @register_metric("pck")

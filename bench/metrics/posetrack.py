@@ -18,7 +18,8 @@ import numpy as np
 
 from ..registry import register_metric
 from ..skeleton import POSETRACK17
-from .base import Metric, MetricResult, Table, group_values, nanmean, video_indices
+from ..tables.base import Table
+from .base import Metric, MetricResult, group_values, nanmean, video_indices
 from .posetrack_ap import (
     APLabels,
     ap_labels,
@@ -266,11 +267,12 @@ class PoseTrackResult(MetricResult):
         cells = self.headline()
         keys = (*GROUP_KEYS, "Total")
         return [
-            Table("Average Precision (AP)", ["", *keys], [["AP", *(cells[f"AP/{k}"] for k in keys)]]),
-            Table("Multiple Object Tracking (MOT)",
-                  ["", *(f"MOTA {k}" for k in keys), "MOTP Total", "Prec Total", "Rec Total"],
-                  [["MOT", *(cells[f"MOTA/{k}"] for k in keys), cells["MOTP/Total"],
-                    cells["Prec/Total"], cells["Rec/Total"]]]),
+            Table.from_rows("AP", "Average Precision (AP)", ["", *keys],
+                            [["AP", *(cells[f"AP/{k}"] for k in keys)]]),
+            Table.from_rows("MOT", "Multiple Object Tracking (MOT)",
+                            ["", *(f"MOTA {k}" for k in keys), "MOTP Total", "Prec Total", "Rec Total"],
+                            [["MOT", *(cells[f"MOTA/{k}"] for k in keys), cells["MOTP/Total"],
+                              cells["Prec/Total"], cells["Rec/Total"]]]),
         ]
 
 

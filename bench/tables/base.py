@@ -1,5 +1,5 @@
-"""A table is a pandas view over result records, rendered with tabulate (Markdown, LaTeX) or
-written as CSV. Cells hold :class:`~vposebench.records.Estimate` (value with its interval),
+"""A table is a pandas view over result records (or over one evaluation's scores), rendered
+with tabulate (Markdown, LaTeX) or written as CSV; the one renderer of every printed table. Cells hold :class:`~vposebench.records.Estimate` (value with its interval),
 plain numbers or text."""
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ class Table:
     frame: pd.DataFrame
     notes: list[str] = dataclasses.field(default_factory=list)
     digits: int = 1
+
+    @classmethod
+    def from_rows(cls, name: str, title: str, header: list[str], rows: list[list[Any]],
+                  **options: Any) -> Table:
+        """A table from a header and rows of cells (first column: the row label)."""
+        return cls(name, title, pd.DataFrame(rows, columns=header), **options)
 
     @property
     def empty(self) -> bool:
