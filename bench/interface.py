@@ -108,7 +108,7 @@ class MethodDescription:
 
 
 class TemporalPoseMethod(torch.nn.Module, abc.ABC):
-    """Base class of the registered methods (see docs/design.md, "The method interface")."""
+    """Base class of the registered methods (see docs/methods.md)."""
 
     #: registered name, set by ``@register_method``
     name: ClassVar[str] = ""

@@ -17,7 +17,7 @@ Schema version 1 (all values in percent where they are accuracies)::
     metrics         {table: {column: Estimate}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
     breakdowns      {condition: {table: {column: Estimate}}}; the same, on a slice (subset, occluded joints)
     comparisons     [Comparison]: paired-bootstrap differences against another record's key
-    speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see measurement.md)
+    speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see docs/measurement.md)
     training        {checkpoint_hash, steps, seconds, final_loss} or null
     label           str, display name in tables (e.g. "PTM (CoDA, capacity 16)")
     tags            [str], the experiments this record belongs to (e.g. "ptm-table1")

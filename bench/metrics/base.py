@@ -34,7 +34,7 @@ class MetricResult(abc.ABC):
 
     @abc.abstractmethod
     def summary(self) -> dict[str, Any]:
-        """The JSON document of ``vposebench evaluate --json`` (design.md)."""
+        """The JSON document of ``vposebench evaluate --json`` (docs/evaluation.md)."""
 
     @abc.abstractmethod
     def tables(self) -> list[Table]:

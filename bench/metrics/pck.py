@@ -1,4 +1,4 @@
-"""The ``pck`` metric: PCK@alpha for single-person video datasets (``docs/metrics.md`` section 4).
+"""The ``pck`` metric: PCK@alpha for single-person video datasets (``docs/evaluation.md``, `pck`).
 
 A GT joint that counts is correct when ``||pred - gt||_2 <= alpha * L`` (inclusive), with L =
 max(w, h) of that frame's GT person box (or, for tPCK, the GT torso: one shoulder to the

@@ -1,6 +1,6 @@
 """GT and prediction folders -> the flat arrays both PoseTrack evaluations start from.
 
-Reproduces the official evaluation's input handling (poseval, see ``docs/metrics.md`` section 1):
+Reproduces the official evaluation's input handling (poseval, see ``docs/evaluation.md``, `posetrack`):
 per-file PT18/PT17 detection, positional frame pairing, prediction track-id checks, dropping GT
 frames without persons (and the predictions at those positions), dropping persons without a
 point list, and ignore regions (a joint strictly inside a polygon is removed, then a person

@@ -1,4 +1,4 @@
-"""Per-joint CLEAR-MOT events of the official PoseTrack tracking evaluation (``docs/metrics.md`` §3).
+"""Per-joint CLEAR-MOT events of the official PoseTrack tracking evaluation (``docs/evaluation.md``, `posetrack`).
 
 For every joint and video, the frames are fed to an accumulator: objects are the GT persons
 with that joint annotated, hypotheses the predictions with it predicted, and a pair is a

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..records import Estimate, ResultRecord
 
-#: the PoseTrack table's group columns (design.md JSON keys)
+#: the PoseTrack table's group columns (the JSON keys of `vposebench evaluate --json`, docs/evaluation.md)
 POSETRACK_GROUPS = ("Head", "Shou", "Elb", "Wri", "Hip", "Knee", "Ankl", "Total")
 #: the PCK table's columns
 PCK_COLUMNS = ("Head", "Sho", "Elb", "Wri", "Hip", "Knee", "Ank", "Mean")
