@@ -4,25 +4,28 @@ One record per (method config, dataset, split, protocol, seed), stored as JSON u
 ``results/`` (see :mod:`vposebench.results_store`). Leaderboards, paper tables and the
 regression check are views over records; nothing else is read to make them.
 
-Schema version 1 (all values in percent where they are accuracies)::
+Schema version 1: the JSON keys of :meth:`ResultRecord.to_dict`, in order, one per line. Every
+key is a dataclass field of :class:`ResultRecord` except the two marked "derived", which are
+computed from the fields when written (a stored key must match). Accuracies are in percent::
 
     schema_version  int, = SCHEMA_VERSION
-    key             str, "<method>-<dataset>-<split>-<protocol hash>-<config hash>-s<seed>"
+    key             str, derived: "<method>-<dataset>-<split>-<metric>-<protocol hash>-<config hash>-s<seed>"
     method          str, registered name
     config          dict, the method's full config (every default made explicit)
-    config_hash     str, sha256 of the canonical JSON of `config` (first 12 hex digits)
-    dataset         {name, split, root_fingerprint, videos, frames, subset}
-    protocol        Protocol: metric, box source, flip test, score threshold, decoder, ...
+    config_hash     str, derived: sha256 of the canonical JSON of `config` (first 12 hex digits)
+    dataset         dict: name, split, videos, and what the data was made from (the run pipeline
+                    writes generator, synth_preset_seed, temporal_stride; tables read an optional subset)
+    protocol        Protocol: metric, box source, flip test, score threshold, decoder, tracker, options
     seed            int
     metrics         {table: {column: Estimate}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
     breakdowns      {condition: {table: {column: Estimate}}}; the same, on a slice (subset, occluded joints)
     comparisons     [Comparison]: paired-bootstrap differences against another record's key
     speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see docs/measurement.md)
-    training        {checkpoint_hash, steps, seconds, final_loss} or null
-    label           str, display name in tables (e.g. "PTM (CoDA, capacity 16)")
-    tags            [str], the experiments this record belongs to (e.g. "ptm-table1")
+    training        dict or null: how the checkpoint was trained (job, steps, init_from, final_loss, ...)
     provenance      dict, see vposebench.provenance.Provenance
     notes           [str], anything a reader must know (e.g. a metric rule applied)
+    label           str, display name in tables (e.g. "PTM (CoDA, capacity 16)")
+    tags            [str], the experiments this record belongs to (e.g. "ptm-table1")
     created         str, ISO time
 """
 

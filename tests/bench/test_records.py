@@ -1,9 +1,12 @@
+import dataclasses
 import json
 import math
+import re
 
 import pytest
 from helpers.record_fixtures import pck_record, posetrack_record
 
+from vposebench import records
 from vposebench.errors import UserError
 from vposebench.records import Estimate, Protocol, ResultRecord, config_hash
 from vposebench.results_store import ResultsStore
@@ -59,3 +62,23 @@ def test_store_ignores_killed_writer_leftovers(tmp_path):
     (tmp_path / "records" / ".x.json.abc.tmp").write_text("{partial")
     assert store.keys() == [record.key]
     assert not list((tmp_path / "records").glob("*.tmp"))
+
+
+def _documented_keys() -> list[tuple[str, bool]]:
+    """(key, derived) for each line of the schema block in the records module docstring."""
+    block = records.__doc__.split("::\n", 1)[1]
+    rows = []
+    for line in block.splitlines():
+        match = re.match(r"    (\w+)\s+(.*)", line)  # continuation lines are indented further
+        if match:
+            rows.append((match.group(1), match.group(2).split(", ", 1)[-1].startswith("derived:")))
+    return rows
+
+
+def test_module_docstring_lists_exactly_the_record_fields():
+    documented = _documented_keys()
+    record = posetrack_record("ptm", "PTM", 70.0, 60.0, crowd=(65.0, 55.0))
+    assert [key for key, _ in documented] == list(record.to_dict())
+    fields = {f.name for f in dataclasses.fields(ResultRecord)}
+    assert {key for key, derived in documented if not derived} == fields
+    assert {key for key, derived in documented if derived} == set(record.to_dict()) - fields
