@@ -126,7 +126,7 @@ class TemporalPoseMethod(torch.nn.Module, abc.ABC):
         """Process one frame (persons of the frame as one batch), updating per-track state."""
 
     @abc.abstractmethod
-    def loss(self, batch: Any) -> torch.Tensor:
+    def loss(self, batch: ClipBatch) -> torch.Tensor:
         """Training loss on a batch of clips of tracked persons."""
 
     @abc.abstractmethod
