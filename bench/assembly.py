@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .evaluation import read_evaluation
-from .formats.posetrack import load_json
+from .formats import load_json
 from .plan import EvaluationPlan, RunPlan
 from .protocols import same
 from .provenance import collect

@@ -15,7 +15,7 @@ import numpy as np
 from .atomic import write_json
 from .bootstrap import BootstrapReport, bootstrap, paired_bootstrap
 from .plan import EvaluationPlan
-from .records import Comparison, Metric, MetricTable, metric_table_from_dict, metric_table_to_dict
+from .records import Comparison, Estimate, MetricTable, metric_table_from_dict, metric_table_to_dict
 
 
 def estimates(report: BootstrapReport) -> MetricTable:
@@ -23,7 +23,7 @@ def estimates(report: BootstrapReport) -> MetricTable:
     table: MetricTable = {}
     for key, interval in report.intervals.items():
         name, column = key.split("/", 1)
-        table.setdefault(name, {})[column] = Metric(interval.value, interval.lo, interval.hi)
+        table.setdefault(name, {})[column] = Estimate(interval.value, interval.lo, interval.hi)
     return table
 
 
@@ -55,8 +55,8 @@ def breakdown_tables(result: Any, dataset: Any, ev: EvaluationPlan, seed: int) -
                                                  level=ev.protocol.intervals.level))
         elif hasattr(selected, "select_gt_joints"):
             chosen = selected.select_gt_joints(joint_mask(selected, dataset, ev, part.joint_flag))
-            out[part.name] = {"AP": {"Total": Metric(chosen["AP"][-1])},
-                              "TrackRec": {"Total": Metric(chosen["tracking_recall"][-1])}}
+            out[part.name] = {"AP": {"Total": Estimate(chosen["AP"][-1])},
+                              "TrackRec": {"Total": Estimate(chosen["tracking_recall"][-1])}}
         else:
             notes.append(f"breakdown {part.name!r} left out: the {ev.protocol.metric} metric "
                          "cannot select GT joints")
@@ -77,7 +77,7 @@ def comparisons(result: Any, others: list[tuple[EvaluationPlan, Any]], dataset: 
             for key, interval in report.intervals.items():
                 table, column = key.split("/", 1)
                 out.append(Comparison(other.record_key, table, column + suffix,
-                                      Metric(interval.value, interval.lo, interval.hi)))
+                                      Estimate(interval.value, interval.lo, interval.hi)))
     return out
 
 
@@ -107,7 +107,7 @@ def read_evaluation(data: dict[str, Any]) -> dict[str, Any]:
         "videos": data["videos"],
         "metrics": metric_table_from_dict(data["metrics"]),
         "breakdowns": {k: metric_table_from_dict(v) for k, v in data["breakdowns"].items()},
-        "comparisons": [Comparison(c["other"], c["table"], c["column"], Metric.from_dict(c["difference"]))
+        "comparisons": [Comparison(c["other"], c["table"], c["column"], Estimate.from_dict(c["difference"]))
                         for c in data["comparisons"]],
         "notes": list(data["notes"]),
     }

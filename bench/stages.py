@@ -18,7 +18,7 @@ import numpy as np
 
 from .atomic import atomic_write, write_json
 from .experiments import PROTOCOLS
-from .formats.posetrack import load_json
+from .formats import load_json
 from .plan import COMPLETE, EvaluationPlan, ModelPlan, RunOptions
 from .protocols import TrackerSettings
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..experiments import PRESETS, get_preset
-from ..formats.posetrack import load_json
+from ..formats import load_json
 from ..pipeline import DEFAULT_CACHE, Pipeline, RunOptions, reference_folder, run_folder
 from ..progress import TqdmProgress
 from ..regression import DEFAULT_SPEED_TOLERANCE, REFERENCE_METHOD, check_records, render_report

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..metrics.pck import PCKOptions
 from ..records import ResultRecord
 from ..registry import register_table
 from .base import Table
-from .common import PCK_COLUMNS, metric_on, tagged
-from .ptm import DIFF_NOTE, _frame, _metric_rows
+from .common import DIFF_NOTE, PCK_COLUMNS, labelled_frame, metric_on, metric_rows, tagged
+
+if TYPE_CHECKING:
+    from ..metrics.pck import PCKOptions
 
 NORMALISER_TEXT = {"box": "max(w, h) of the GT person box", "torso": "the GT torso length"}
 
 
 def pck_options(record: ResultRecord) -> PCKOptions:
     """The PCK options a record was scored with (the metric's defaults where unset)."""
+    from ..metrics.pck import PCKOptions  # the metrics render through tables.base: import late
+
     return PCKOptions(**record.protocol.metric_options)
 
 
@@ -35,7 +39,7 @@ def pck_note(records: list[ResultRecord]) -> str:
 def _pck_table(records: list[ResultRecord], tag: str, title: str) -> Table:
     chosen = tagged(records, tag)
     columns = {c: ("PCK", c, None) for c in PCK_COLUMNS}
-    return Table(tag, title, _frame(_metric_rows(chosen, columns), "method"),
+    return Table(tag, title, labelled_frame(metric_rows(chosen, columns), "method"),
                  notes=[pck_note(chosen), DIFF_NOTE])
 
 

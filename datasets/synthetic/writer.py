@@ -30,7 +30,7 @@ import numpy as np
 import scipy.io
 
 from vposebench.atomic import atomic_write, write_json
-from vposebench.formats.posetrack import write_annotations
+from vposebench.formats import write_annotations
 
 from .truth import VideoTruth, occlusion_document
 

@@ -2,7 +2,7 @@ import dataclasses
 
 from helpers.record_fixtures import pck_record, posetrack_record, speed
 
-from vposebench.records import Metric
+from vposebench.records import Estimate
 from vposebench.regression import BETTER, FAIL, OK, SKIP, check_records, render_report
 
 
@@ -24,8 +24,8 @@ def test_identical_rerun_passes():
 def test_lower_accuracy_fails_with_a_readable_diff_and_higher_is_noted():
     committed = list(_pair())
     base, ptm = _pair()
-    ptm.metrics["AP"]["Total"] = Metric(58.0, 57.0, 59.0)  # below [62, 64]
-    base.metrics["AP"]["Total"] = Metric(70.0, 69.0, 71.0)  # above [59, 61]
+    ptm.metrics["AP"]["Total"] = Estimate(58.0, 57.0, 59.0)  # below [62, 64]
+    base.metrics["AP"]["Total"] = Estimate(70.0, 69.0, 71.0)  # above [59, 61]
     report = check_records(committed, [base, ptm])
     assert not report.ok
     (row,) = report.failed
