@@ -19,10 +19,12 @@ from .plan import COMPLETE, EvaluationPlan, ModelPlan, RunPlan
 from .results_store import ResultsStore
 from .stages import convert_gt, generate_data, predict, time_method, train_model
 
-#: rough seconds per unit on one 2-core CPU with the tiny models, for the time-left estimate
+#: rough seconds on one 2-core CPU with the tiny models, for the time-left estimate: per
+#: training step, per predicted frame, and per job (a training job also loads its data)
 TRAIN_STEP_S = {"baseline": 0.07, "ptm": 0.25, "tfc": 0.08, "refine": 0.08}
+TRAIN_SETUP_S = 10.0
 PREDICT_FRAME_S = 0.03
-TIME_S, EVALUATE_S, COMPARE_S, RECORD_S, CONVERT_S = 20.0, 3.0, 2.0, 1.0, 2.0
+TIME_S, EVALUATE_S, COMPARE_S, RECORD_S, CONVERT_S = 10.0, 3.0, 2.0, 1.0, 2.0
 
 
 @dataclasses.dataclass
@@ -81,7 +83,8 @@ def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
                 (model, init, str(plan.data_root), options),
                 deps=(data,) + ((model_key(init),) if init else ()),
                 resources={"cpu": 1.0, **gpu},
-                estimate_s=model.train_config["iterations"] * TRAIN_STEP_S.get(model.job.method, 0.1),
+                estimate_s=TRAIN_SETUP_S + model.train_config["iterations"]
+                * TRAIN_STEP_S.get(model.job.method, 0.1),
                 label=model.job.name))
 
     kept = [ev for ev in plan.evaluations
@@ -93,7 +96,8 @@ def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
     for ev in scored.values():
         if ev.gt_converted and not (ev.gt / COMPLETE).is_file() and f"gt:{ev.gt.name}" not in keys:
             add(Job(f"gt:{ev.gt.name}", "generate", convert_gt, (ev,), deps=(data,),
-                    estimate_s=CONVERT_S, label=f"GT {ev.gt.name}"))
+                    estimate_s=CONVERT_S,
+                    label=f"{ev.dataset.name} GT, stride {ev.protocol.temporal_stride}"))
         if not (ev.predictions / COMPLETE).is_file():
             add(Job(f"predict:{ev.key}", "predict", predict, (ev, options),
                     deps=(model_key(ev.model),), resources={"cpu": 1.0, **gpu},
