@@ -16,7 +16,7 @@ from typing import Any
 from .evaluation import read_evaluation
 from .formats import load_json
 from .plan import EvaluationPlan, RunPlan
-from .protocols import same
+from .protocols import same_content
 from .provenance import collect
 from .records import ResultRecord, Speed
 from .results_store import ResultsStore
@@ -28,7 +28,7 @@ class PlanMismatch(RuntimeError):
 
 
 def _check(what: str, planned: Any, found: Any) -> None:
-    if not same(planned, found):
+    if not same_content(planned, found):
         raise PlanMismatch(f"{what}: the plan says {planned!r}, the output holds {found!r}")
 
 

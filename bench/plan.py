@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .experiments import PROTOCOLS, Entry, Preset, TrainJob
 from .fingerprint import EVALUATION_CODE, PREDICTION_CODE, TRAINING_CODE, code_fingerprint
@@ -24,6 +24,9 @@ from .protocols import Protocol
 from .records import record_key
 from .runner import DatasetSpec, MethodSpec, RunSpec
 from .speed import SpeedSpec
+
+if TYPE_CHECKING:
+    from vposebench.datasets.synthetic.config import SynthConfig
 
 #: how a training config names the checkpoint it starts from (followed by the recipe key)
 CHECKPOINT_REF = "checkpoint:"
@@ -116,7 +119,7 @@ class RunPlan:
 
     preset: Preset
     options: RunOptions
-    synth: Any  # SynthConfig
+    synth: SynthConfig
     data_root: Path
     models: dict[str, ModelPlan]
     evaluations: tuple[EvaluationPlan, ...]
@@ -132,7 +135,7 @@ class RunPlan:
                 "evaluation": code_fingerprint(EVALUATION_CODE)}
 
 
-def synth_config(preset: Preset, seed: int) -> Any:
+def synth_config(preset: Preset, seed: int) -> SynthConfig:
     """The synthetic data config of a preset run with `seed`."""
     from vposebench.datasets.synthetic.config import preset as synth_preset
 

@@ -206,6 +206,6 @@ def from_v1(block: dict[str, Any], speed: dict[str, Any] | None = None) -> Proto
         speed=timing)
 
 
-def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Two protocol parts are equal as content (dict order and tuple/list aside)."""
+def same_content(a: Any, b: Any) -> bool:
+    """Equal as content: the same canonical JSON (dict order and tuple vs list aside)."""
     return canonical_json(a) == canonical_json(b)

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,8 +22,11 @@ from .formats import load_json
 from .plan import COMPLETE, EvaluationPlan, ModelPlan, RunOptions
 from .protocols import TrackerSettings
 
+if TYPE_CHECKING:
+    from vposebench.datasets.synthetic.config import SynthConfig
 
-def generate_data(root: str, synth: Any, workers: int) -> str:
+
+def generate_data(root: str, synth: SynthConfig, workers: int) -> str:
     """The synthetic benchmark of config `synth` under `root` (reused when it is there)."""
     from vposebench.datasets.synthetic.generator import generate
 
