@@ -4,6 +4,9 @@ posetrack: per-joint AP and MOTA/MOTP/Prec/Rec exactly as the official PoseTrack
 (poseval -e -t) computes them, quirks included (--mode official, the default); --mode corrected
 feeds every frame with its real objects and hypotheses and reports classic MOTP.
 pck: PCK@alpha for single-person GT written by `vposebench convert` (sub-JHMDB, Penn Action).
+hota: keypoint HOTA / DetA / AssA / LocA exactly as the PoseTrack21 kit computes them
+(--hota-mode official, the default); --hota-mode corrected fixes the kit's empty-frame count and
+its similarity clipping. The JSON holds the kit's 0-1 values; tables print percent.
 
 --bootstrap N adds percentile confidence intervals (resampling videos); --compare-pred DIR adds
 the paired difference PRED - COMPARE with its interval. --json OUT writes every number at full
@@ -21,7 +24,9 @@ from tabulate import tabulate
 from ..atomic import write_json
 from ..bootstrap import DEFAULT_LEVEL, BootstrapReport, bootstrap, paired_bootstrap
 from ..errors import UserError
-from ..metrics.base import MetricResult, Table
+from ..metrics.base import Metric, MetricResult, Table
+from ..metrics.hota import HOTAMetric, HOTAResult
+from ..metrics.hota_match import MODES as HOTA_MODES
 from ..metrics.pck import NORMALISERS, VISIBILITY_RULES, PCKMetric, PCKOptions
 from ..metrics.posetrack import PoseTrackMetric, PoseTrackResult
 from ..metrics.posetrack_mot import MODES
@@ -35,7 +40,7 @@ _TABLE_FORMATS = {"markdown": "github", "latex": "latex"}
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt", required=True, help="folder of GT files (one JSON per video)")
     parser.add_argument("--pred", required=True, help="folder of prediction files, same names")
-    parser.add_argument("--metric", choices=("posetrack", "pck"), default="posetrack")
+    parser.add_argument("--metric", choices=("posetrack", "pck", "hota"), default="posetrack")
     parser.add_argument("--json", metavar="OUT", help="write the full result as JSON here")
     parser.add_argument("--format", choices=sorted(_TABLE_FORMATS), default="markdown",
                         help="printed table format (default markdown)")
@@ -53,6 +58,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pt.add_argument("--mode", choices=MODES, default="official",
                     help="official (default): reproduce the official code, quirks included; "
                     "corrected: every frame fed with its real persons, classic MOTP")
+    hota = parser.add_argument_group("hota")
+    hota.add_argument("--hota-mode", choices=HOTA_MODES, default="official",
+                      help="official (default): identical to the PoseTrack21 kit; corrected: an empty "
+                      "frame counts its own joints, similarity max(0, 1 - d) without the clipping at 0.5")
     pck = parser.add_argument_group("pck")
     pck.add_argument("--pck-alpha", type=float, default=0.2, help="threshold as a fraction of L (0.2)")
     pck.add_argument("--pck-norm", choices=NORMALISERS, default="box",
@@ -63,9 +72,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      help="Mean over every joint (e.g. sub-JHMDB neck and belly) instead of the table joints")
 
 
-def _metric(args: argparse.Namespace) -> PoseTrackMetric | PCKMetric:
+def _metric(args: argparse.Namespace) -> Metric:
     if args.metric == "posetrack":
         return PoseTrackMetric(mode=args.mode)
+    if args.metric == "hota":
+        return HOTAMetric(mode=args.hota_mode)
     return PCKMetric(PCKOptions(alpha=args.pck_alpha, normaliser=args.pck_norm,
                                 visibility=args.pck_visibility, all_joints=args.pck_all_joints))
 
@@ -86,8 +97,8 @@ def _interval_row(keys: list[str], report: BootstrapReport, label: str) -> list[
 def _cell_keys(result: MetricResult, table: Table) -> list[str]:
     """The headline keys behind a table's columns, in order."""
     row_label = table.rows[0][0]
-    keys = []
-    for column in table.header[1:]:
+    keys = list(table.keys or [])
+    for column in table.header[1 + len(keys):]:
         parts = column.split(" ")
         keys.append(f"{parts[0]}/{parts[1]}" if len(parts) == 2 else f"{row_label}/{column}")
     cells = result.headline()
@@ -138,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     if other is not None:
         doc["comparison"] = {"compare_pred": str(args.compare_pred), "difference": "pred - compare_pred",
                              "compare_summary": other.summary(), "paired_bootstrap": diff.to_dict()}
-    if args.per_video and isinstance(result, PoseTrackResult):
+    if args.per_video and isinstance(result, PoseTrackResult | HOTAResult):
         doc["per_video"] = result.per_video()
     elif args.per_video:
         doc["per_video"] = {v: result.subset([v]).headline() for v in result.videos}

@@ -14,11 +14,16 @@ import numpy as np
 
 @dataclasses.dataclass
 class Table:
-    """One printed table: a title, column names and rows of values (first column: row label)."""
+    """One printed table: a title, column names and rows of values (first column: row label).
+
+    `keys` names the headline value behind each column of a one-row table; without it a
+    column ``"A B"`` is ``A/B`` and any other column ``<row label>/<column>``.
+    """
 
     title: str
     header: list[str]
     rows: list[list[Any]]
+    keys: list[str] | None = None
 
 
 class MetricResult(abc.ABC):
