@@ -7,6 +7,8 @@ pck: PCK@alpha for single-person GT written by `vposebench convert` (sub-JHMDB, 
 hota: keypoint HOTA / DetA / AssA / LocA exactly as the PoseTrack21 kit computes them
 (--hota-mode official, the default); --hota-mode corrected fixes the kit's empty-frame count and
 its similarity clipping. The JSON holds the kit's 0-1 values; tables print percent.
+oks: COCO keypoint AP / AP50 / AP75 / APm / APl / AR by pycocotools' COCOeval, with the
+skeleton's per-joint sigmas (--oks-coco-dir DIR also writes the COCO files it was given).
 
 --bootstrap N adds percentile confidence intervals (resampling videos); --compare-pred DIR adds
 the paired difference PRED - COMPARE with its interval. --json OUT writes every number at full
@@ -27,6 +29,7 @@ from ..errors import UserError
 from ..metrics.base import Metric, MetricResult, Table
 from ..metrics.hota import HOTAMetric, HOTAResult
 from ..metrics.hota_match import MODES as HOTA_MODES
+from ..metrics.oks import OKSMetric
 from ..metrics.pck import NORMALISERS, VISIBILITY_RULES, PCKMetric, PCKOptions
 from ..metrics.posetrack import PoseTrackMetric, PoseTrackResult
 from ..metrics.posetrack_mot import MODES
@@ -40,7 +43,7 @@ _TABLE_FORMATS = {"markdown": "github", "latex": "latex"}
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt", required=True, help="folder of GT files (one JSON per video)")
     parser.add_argument("--pred", required=True, help="folder of prediction files, same names")
-    parser.add_argument("--metric", choices=("posetrack", "pck", "hota"), default="posetrack")
+    parser.add_argument("--metric", choices=("posetrack", "pck", "hota", "oks"), default="posetrack")
     parser.add_argument("--json", metavar="OUT", help="write the full result as JSON here")
     parser.add_argument("--format", choices=sorted(_TABLE_FORMATS), default="markdown",
                         help="printed table format (default markdown)")
@@ -62,6 +65,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     hota.add_argument("--hota-mode", choices=HOTA_MODES, default="official",
                       help="official (default): identical to the PoseTrack21 kit; corrected: an empty "
                       "frame counts its own joints, similarity max(0, 1 - d) without the clipping at 0.5")
+    oks = parser.add_argument_group("oks")
+    oks.add_argument("--oks-coco-dir", metavar="DIR",
+                     help="also write the COCO ground truth and results given to pycocotools (gt.json, "
+                     "results.json) into DIR")
     pck = parser.add_argument_group("pck")
     pck.add_argument("--pck-alpha", type=float, default=0.2, help="threshold as a fraction of L (0.2)")
     pck.add_argument("--pck-norm", choices=NORMALISERS, default="box",
@@ -77,6 +84,8 @@ def _metric(args: argparse.Namespace) -> Metric:
         return PoseTrackMetric(mode=args.mode)
     if args.metric == "hota":
         return HOTAMetric(mode=args.hota_mode)
+    if args.metric == "oks":
+        return OKSMetric(coco_dir=args.oks_coco_dir)
     return PCKMetric(PCKOptions(alpha=args.pck_alpha, normaliser=args.pck_norm,
                                 visibility=args.pck_visibility, all_joints=args.pck_all_joints))
 
