@@ -9,6 +9,7 @@ hota: keypoint HOTA / DetA / AssA / LocA exactly as the PoseTrack21 kit computes
 its similarity clipping. The JSON holds the kit's 0-1 values; tables print percent.
 oks: COCO keypoint AP / AP50 / AP75 / APm / APl / AR by pycocotools' COCOeval, with the
 skeleton's per-joint sigmas (--oks-coco-dir DIR also writes the COCO files it was given).
+stability: acceleration error and jitter of predicted tracks matched to GT tracks (lower is better).
 
 --bootstrap N adds percentile confidence intervals (resampling videos); --compare-pred DIR adds
 the paired difference PRED - COMPARE with its interval. --json OUT writes every number at full
@@ -33,6 +34,8 @@ from ..metrics.oks import OKSMetric
 from ..metrics.pck import NORMALISERS, VISIBILITY_RULES, PCKMetric, PCKOptions
 from ..metrics.posetrack import PoseTrackMetric, PoseTrackResult
 from ..metrics.posetrack_mot import MODES
+from ..metrics.stability import NORMALISERS as STABILITY_NORMALISERS
+from ..metrics.stability import StabilityMetric
 from ..provenance import collect
 
 NAME = "evaluate"
@@ -43,7 +46,7 @@ _TABLE_FORMATS = {"markdown": "github", "latex": "latex"}
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt", required=True, help="folder of GT files (one JSON per video)")
     parser.add_argument("--pred", required=True, help="folder of prediction files, same names")
-    parser.add_argument("--metric", choices=("posetrack", "pck", "hota", "oks"), default="posetrack")
+    parser.add_argument("--metric", choices=("posetrack", "pck", "hota", "oks", "stability"), default="posetrack")
     parser.add_argument("--json", metavar="OUT", help="write the full result as JSON here")
     parser.add_argument("--format", choices=sorted(_TABLE_FORMATS), default="markdown",
                         help="printed table format (default markdown)")
@@ -69,6 +72,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     oks.add_argument("--oks-coco-dir", metavar="DIR",
                      help="also write the COCO ground truth and results given to pycocotools (gt.json, "
                      "results.json) into DIR")
+    stability = parser.add_argument_group("stability")
+    stability.add_argument("--stability-norm", choices=STABILITY_NORMALISERS, default="auto",
+                           help="L: head size (0.6 x head box diagonal), the larger side of the person box, "
+                           "or auto (head when the GT has head boxes)")
     pck = parser.add_argument_group("pck")
     pck.add_argument("--pck-alpha", type=float, default=0.2, help="threshold as a fraction of L (0.2)")
     pck.add_argument("--pck-norm", choices=NORMALISERS, default="box",
@@ -86,6 +93,8 @@ def _metric(args: argparse.Namespace) -> Metric:
         return HOTAMetric(mode=args.hota_mode)
     if args.metric == "oks":
         return OKSMetric(coco_dir=args.oks_coco_dir)
+    if args.metric == "stability":
+        return StabilityMetric(normaliser=args.stability_norm)
     return PCKMetric(PCKOptions(alpha=args.pck_alpha, normaliser=args.pck_norm,
                                 visibility=args.pck_visibility, all_joints=args.pck_all_joints))
 
