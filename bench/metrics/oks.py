@@ -10,8 +10,10 @@ Conversion: every labeled frame is an image; a GT person is an annotation with i
 (visibility 2 where the file's v > 0, else (0, 0, 0)), ``num_keypoints`` = labelled joints,
 ``bbox`` = the person box (or, without one, the labelled joints' extent enlarged 1.3 times,
 PoseTrack'18's rule) and ``area`` = that box's w * h. A prediction is a result with its joints
-(absent ones (0, 0, 0)) and ``score`` = the file's person score, else the mean of its joint
-scores. Predictions whose joints' extent is centred strictly inside an ignore polygon of their
+(absent ones (0, 0, 0)), ``bbox`` = its predicted joints' extent (pycocotools then takes the
+detection area from it rather than from an extent that includes the (0, 0) stand-ins; the area
+only places unmatched detections in the medium / large ranges) and ``score`` = the file's
+person score, else the mean of its joint scores. Predictions whose joints' extent is centred strictly inside an ignore polygon of their
 frame are left out (nobody was annotated there). Resampling videos (bootstrap) and subsets run
 COCOeval's own ``accumulate`` on the per-image results of the chosen images, repeats included.
 """
@@ -90,7 +92,8 @@ def _results(parsed: PoseTrackFile, rows: np.ndarray, image_ids: np.ndarray) -> 
             joint_scores = kps[present, 2]
             joint_scores = joint_scores[np.isfinite(joint_scores)]
             score = float(joint_scores.mean()) if len(joint_scores) else 0.0
-        out.append({"image_id": int(image_ids[k]), "category_id": 1,
+        box = keypoint_box(kps, present) if present.any() else np.zeros(4)
+        out.append({"image_id": int(image_ids[k]), "category_id": 1, "bbox": xyxy_to_xywh(box).tolist(),
                     "keypoints": triplets.reshape(-1).tolist(), "score": float(score)})
     return out
 

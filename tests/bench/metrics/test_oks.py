@@ -154,3 +154,18 @@ def test_subset_resample_and_bootstrap(jhmdb_set, tmp_path):
         np.testing.assert_allclose(resampled[key][0], value, atol=1e-12, err_msg=key)
     report = bootstrap(result, 20, seed=1)
     assert report.intervals["OKS/AP"].lo <= result.headline()["OKS/AP"] <= report.intervals["OKS/AP"].hi
+
+
+def test_detection_area_is_the_predicted_joints_extent(tmp_path):
+    """Absent joints are written as (0, 0, 0); the result's bbox (the predicted joints' extent)
+    is what pycocotools takes the detection area from, not an extent reaching the origin."""
+    n = PENN_ACTION.num_joints
+    offsets = np.zeros((n, 2))
+    offsets[0] = np.nan  # head not predicted
+    root = _single_person_set(tmp_path, PENN_ACTION, offsets)
+    result = OKSMetric().evaluate(root / "gt", root / "pred")
+    first = result.documents.results[0]
+    assert first["keypoints"][:3] == [0.0, 0.0, 0.0]
+    xy = np.array(first["keypoints"]).reshape(n, 3)[1:, :2]
+    extent = (xy[:, 0].max() - xy[:, 0].min()) * (xy[:, 1].max() - xy[:, 1].min())
+    assert result.evaluator.cocoDt.anns[1]["area"] == pytest.approx(extent)
