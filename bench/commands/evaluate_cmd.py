@@ -1,4 +1,4 @@
-"""Score a prediction folder against a GT folder (PoseTrack AP/MOTA or PCK) and print the table.
+"""Score a prediction folder against a GT folder (PoseTrack AP/MOTA, HOTA, OKS AP, PCK, stability) and print the table.
 
 posetrack: per-joint AP and MOTA/MOTP/Prec/Rec exactly as the official PoseTrack evaluation
 (poseval -e -t) computes them, quirks included (--mode official, the default); --mode corrected

@@ -19,11 +19,13 @@ does a slow field-by-field pass run, to name the offending field.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,19 @@ PathLike = str | os.PathLike[str]
 
 
 # ----------------------------------------------------------------------------- reading JSON
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a parsed document is millions of new lists and
+    dicts (no cycles), and the collections they trigger would otherwise take ~3/4 of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_json(path: PathLike) -> Any:
     """Parse a JSON file; a missing or truncated file is a UserError naming it."""
     p = Path(path)
@@ -60,7 +75,8 @@ def load_json(path: PathLike) -> Any:
     if not raw.strip():
         raise UserError("file is empty", path=p)
     try:
-        return orjson.loads(raw)
+        with _collector_paused():
+            return orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass  # NaN literals or a real error: the standard parser accepts the one, explains the other
     try:
@@ -571,9 +587,11 @@ def read_file(path: PathLike, kind: str, *, skeleton: Skeleton | None = None) ->
     """Parse one PT18 or PT17 file into flat arrays; `kind` is "gt" or "pred".
 
     `skeleton`, when given, is the joint set a PT18 file must declare (files without
-    categories are taken to use it).
+    categories are taken to use it). The garbage collector stays paused throughout: the
+    document's objects are freed by reference counting when this returns.
     """
-    return parse_document(load_json(path), path, kind, skeleton=skeleton)
+    with _collector_paused():
+        return parse_document(load_json(path), path, kind, skeleton=skeleton)
 
 
 def parse_document(data: Any, path: PathLike, kind: str, *, skeleton: Skeleton | None = None) -> PoseTrackFile:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .hota_data import NUM_KIT_JOINTS, KeypointTrackingSet
 
@@ -81,6 +80,8 @@ class JointMatches:
 
 def match_joints(data: KeypointTrackingSet, pairs: FramePairs) -> JointMatches:
     """The kit's per-frame, per-joint Hungarian matches (positive similarity only)."""
+    from scipy.optimize import linear_sum_assignment  # imported on first use: costly to load
+
     k, j = np.nonzero(pairs.similarity > 0)
     g, p = pairs.gt[k], pairs.pred[k]
     g_count = np.bincount(g * NUM_KIT_JOINTS + j, minlength=len(data.gt) * NUM_KIT_JOINTS)

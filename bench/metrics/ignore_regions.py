@@ -24,7 +24,7 @@ def frame_field(parsed: PoseTrackFile, position: int) -> str:
     return f"{key}[{position}]"
 
 
-def _polygons(regions: list[np.ndarray], path: Path, field: str) -> list:
+def _polygons_one_by_one(regions: list[np.ndarray], path: Path, field: str) -> list:
     out = []
     for r, region in enumerate(regions):
         try:
@@ -32,6 +32,23 @@ def _polygons(regions: list[np.ndarray], path: Path, field: str) -> list:
         except (ValueError, shapely.errors.GEOSException) as exc:
             raise UserError(f"ignore region {r} is not a polygon ({exc})", path=path,
                             field=f"{field}.ignore_regions") from None
+    return out
+
+
+def _polygons(regions: list[np.ndarray]) -> np.ndarray | None:
+    """Shapely polygons of (K, 2) vertex arrays in one vectorised call (the rings are closed as
+    ``shapely.Polygon`` closes them); None if any region is not a polygon."""
+    out = np.empty(len(regions), dtype=object)
+    sizes = np.array([len(r) for r in regions], dtype=np.int64)
+    out[sizes == 0] = shapely.Polygon()
+    filled = np.flatnonzero(sizes > 0)
+    if len(filled):
+        try:
+            coords = np.concatenate([regions[i] for i in filled])
+            rings = shapely.linearrings(coords, indices=np.repeat(np.arange(len(filled)), sizes[filled]))
+            out[filled] = shapely.polygons(rings)
+        except (ValueError, shapely.errors.GEOSException):
+            return None
     return out
 
 
@@ -46,15 +63,15 @@ class IgnoreRegions:
     def of(cls, parsed: PoseTrackFile, positions: np.ndarray) -> IgnoreRegions:
         """The regions of the frames at `positions` (in that order); a region that is not a
         polygon is a UserError naming its frame."""
-        polygons, counts = [], np.zeros(len(positions), dtype=np.int64)
-        for k, position in enumerate(positions):
-            regions = parsed.frames[position].ignore_regions
-            if regions:
-                polygons += _polygons(regions, parsed.path, frame_field(parsed, int(position)))
-                counts[k] = len(regions)
-        array = np.empty(len(polygons), dtype=object)
-        array[:] = polygons
-        return cls(array, np.concatenate([[0], np.cumsum(counts)]))
+        counts = np.array([len(parsed.frames[p].ignore_regions) for p in positions], dtype=np.int64)
+        regions = [r for p in positions for r in parsed.frames[p].ignore_regions]
+        polygons = _polygons(regions)
+        if polygons is None:  # one by one, naming the region that is not a polygon
+            polygons = np.empty(len(regions), dtype=object)
+            polygons[:] = [polygon for position in positions for polygon in _polygons_one_by_one(
+                parsed.frames[position].ignore_regions, parsed.path, frame_field(parsed, int(position)))]
+        shapely.prepare(polygons)
+        return cls(polygons, np.concatenate([[0], np.cumsum(counts)]))
 
     def frames(self) -> np.ndarray:
         """(F,) bool: the frame has at least one region (an empty polygon counts)."""
@@ -71,7 +88,8 @@ class IgnoreRegions:
         point = np.repeat(np.arange(len(rows)), n_poly)
         first = np.cumsum(n_poly) - n_poly
         poly = self.start[frame_of[rows]][point] + (np.arange(len(point)) - first[point])
-        hit = shapely.contains(self.polygons[poly], shapely.points(xy[rows[point], cols[point]]))
+        x, y = xy[rows[point], cols[point]].T
+        hit = shapely.contains_xy(self.polygons[poly], x, y)
         found = np.bincount(point[hit], minlength=len(rows)) > 0
         out[rows[found], cols[found]] = True
         return out

@@ -12,7 +12,6 @@ match instead of a box overlap.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 #: the standard correctness threshold per normaliser, in normaliser lengths
 THRESHOLDS = {"head": 0.5, "box": 0.2}
@@ -26,6 +25,8 @@ def match_tracks(gt_frame: np.ndarray, gt_track: np.ndarray, gt_xy: np.ndarray, 
     ``*_frame`` (N,) frame of each person (persons sorted by frame), ``*_track`` (N,) track
     ids, ``*_xy`` (N, J, 2) with NaN where a joint is absent, ``length`` (N,) GT normaliser.
     """
+    from scipy.optimize import linear_sum_assignment  # imported on first use: costly to load
+
     if len(gt_frame) == 0 or len(pred_frame) == 0:
         return {}
     gt_ids, g_index = np.unique(gt_track, return_inverse=True)

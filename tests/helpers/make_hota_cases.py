@@ -68,17 +68,17 @@ print(json.dumps(doc))
 '''
 
 
-def run_kit(python: str, kit: Path, gt: Path, pred: Path) -> dict:
-    """The kit's return values on one GT folder and prediction folder."""
+def run_kit_folder(python: str, kit: Path, gt: Path, pred: Path, **popen: object) -> dict:
+    """The kit's return values on one GT folder and prediction folder (the kit wants the
+    predictions in a folder named ``sequences``: a link to `pred`). `popen` goes to
+    subprocess.run (e.g. ``preexec_fn``)."""
     with tempfile.TemporaryDirectory() as tmp:
         sequences = Path(tmp) / "sequences"
-        sequences.mkdir()
-        for file in pred.iterdir():
-            (sequences / file.name).write_bytes(file.read_bytes())
+        sequences.symlink_to(Path(pred).resolve(), target_is_directory=True)
         driver = Path(tmp) / "driver.py"
         driver.write_text(_DRIVER)
         proc = subprocess.run([python, str(driver), str(kit), f"{gt}/", str(sequences)],
-                              capture_output=True, text=True, cwd=kit)
+                              capture_output=True, text=True, cwd=kit, **popen)
     if proc.returncode != 0:
         return {"returncode": proc.returncode, "error": proc.stderr.strip().splitlines()[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -95,7 +95,7 @@ def main() -> int:
         case = make_hota_case(seed, **options)
         with tempfile.TemporaryDirectory() as tmp:
             gt, pred = write_case(case, Path(tmp))
-            kit = run_kit(args.python, args.kit, gt, pred)
+            kit = run_kit_folder(args.python, args.kit, gt, pred)
         doc = {"name": name, "seed": seed, "options": options, "kit": kit, **case}
         with gzip.open(args.out / f"{name}.json.gz", "wt", encoding="utf-8") as handle:
             json.dump(doc, handle, separators=(",", ":"))
