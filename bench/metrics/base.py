@@ -7,9 +7,12 @@ import abc
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .frame_groups import FrameGroups
 
 
 @dataclasses.dataclass
@@ -50,6 +53,11 @@ class MetricResult(abc.ABC):
     @abc.abstractmethod
     def subset(self, videos: Sequence[str]) -> MetricResult:
         """The same result restricted to some videos (equal to evaluating only those)."""
+
+    def group(self, groups: FrameGroups, name: str) -> MetricResult:
+        """The same result on one frame group (``frame_groups``: degraded, recovery, clean),
+        over the same videos; metrics without per-frame arrays have none."""
+        raise NotImplementedError(f"the {self.metric} metric has no frame groups")
 
 
 class Metric(abc.ABC):
