@@ -106,17 +106,17 @@ class SynthConfig:
     min_joints_in_image: int = 4  # a person is annotated with at least this many joints inside
     min_joints_unhidden: int = 2  # ... of which at least this many are not hidden by others
     # --- degraded-frame bursts (`bursts.py`), in every layout and split, drawn per frame
-    burst_rate: float = 0.15  # chance that an episode starts at a frame (outside episodes and gaps)
+    burst_rate: float = 0.13  # chance that an episode starts at a frame (outside episodes and gaps)
     burst_length: IntRange = (2, 4)  # frames per episode
     burst_gap: int = 3  # clean frames at least between two episodes (the default recovery window)
     #: kind -> relative share of the episodes
     burst_kinds: tuple[tuple[str, float], ...] = (("occluder", 1.0), ("defocus", 1.0), ("exposure", 1.0))
-    burst_cover: float = 0.3  # an occluder episode covers this share of the eligible persons (>= 1)
+    burst_cover: float = 0.5  # an occluder episode covers this share of the eligible persons (>= 1)
     # --- subset definitions (measured on the ground truth, see stats.py)
     crowd_min_persons: float = 8.0  # crowd: mean persons per labelled frame above this (PTM)
     occlusion_min_fraction: float = 0.2  # occlusion: share of annotated joints hidden by others
     fast_min_displacement: float = 0.06  # fast: mean joint motion per frame / body height
-    burst_min_fraction: float = 0.2  # burst: share of labelled person-frames inside bursts
+    burst_min_fraction: float = 0.25  # burst: share of labelled person-frames inside bursts
 
     def __post_init__(self) -> None:
         checks = [

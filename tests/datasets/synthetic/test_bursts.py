@@ -28,7 +28,7 @@ from vposebench.structures import FrameGT, PersonGT, VideoGT
 
 
 def test_episodes_are_drawn_frame_by_frame_within_the_knobs():
-    config = SynthConfig(burst_rate=0.2, burst_length=(2, 4), burst_gap=3)
+    config = SynthConfig(burst_rate=0.2, burst_length=(2, 4), burst_gap=3, burst_cover=0.3)
     bursts = sample_bursts(np.random.default_rng(0), config, np.ones((3000, 3), dtype=bool))
     starts = np.array([b.start for b in bursts])
     assert starts.min() >= 1 and len(bursts) > 200
