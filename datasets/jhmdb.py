@@ -93,7 +93,6 @@ def mask_boxes(mask: np.ndarray, path: Path) -> np.ndarray:
 class JHMDBDataset(VideoDataset):
     """sub-JHMDB / JHMDB: joint_positions/, puppet_mask/, Rename_Images/, (sub_)splits/."""
 
-    name: ClassVar[str] = "jhmdb"
     skeleton: ClassVar[Skeleton] = JHMDB
     protocol: ClassVar[str] = "pck"
     splits: ClassVar[tuple[str, ...]] = _split_names()

@@ -65,7 +65,6 @@ def repair_boxes(boxes: np.ndarray, count: int, path: Path) -> tuple[np.ndarray,
 class PennAction(VideoDataset):
     """Penn Action: labels/*.mat (13 joints, bbox, visibility) and frames/<clip>/*.jpg."""
 
-    name: ClassVar[str] = "penn_action"
     skeleton: ClassVar[Skeleton] = PENN_ACTION
     protocol: ClassVar[str] = "pck"
     splits: ClassVar[tuple[str, ...]] = ("train", "test")

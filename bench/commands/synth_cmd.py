@@ -35,10 +35,10 @@ NAME = "synth"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from vposebench.datasets.synthetic.config import PRESETS
+    from vposebench.datasets.synthetic.config import SYNTH_PRESETS
 
     parser.add_argument("--out", required=True, type=Path, help="root folder to write")
-    parser.add_argument("--preset", default="default", help=f"size preset: {', '.join(PRESETS)} "
+    parser.add_argument("--preset", default="default", help=f"size preset: {', '.join(SYNTH_PRESETS)} "
                         "(default: default)")
     parser.add_argument("--videos", type=int, help="multi-person videos in all (split train/val "
                         "in the preset's proportion)")

@@ -4,7 +4,6 @@ resample itself over videos (the bootstrap in ``vposebench.bootstrap`` needs not
 from __future__ import annotations
 
 import abc
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,16 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from ..tables.base import Table
     from .frame_groups import FrameGroups
-
-
-@dataclasses.dataclass
-class Table:
-    """One printed table: a title, column names and rows of values (first column: row label)."""
-
-    title: str
-    header: list[str]
-    rows: list[list[Any]]
 
 
 class MetricResult(abc.ABC):
@@ -44,11 +35,11 @@ class MetricResult(abc.ABC):
 
     @abc.abstractmethod
     def summary(self) -> dict[str, Any]:
-        """The JSON document of ``vposebench evaluate --json`` (design.md)."""
+        """The JSON document of ``vposebench evaluate --json`` (docs/evaluation.md)."""
 
     @abc.abstractmethod
     def tables(self) -> list[Table]:
-        """The printed tables."""
+        """The printed tables: one row of headline cells each, labelled in the first column."""
 
     @abc.abstractmethod
     def subset(self, videos: Sequence[str]) -> MetricResult:
@@ -63,6 +54,7 @@ class MetricResult(abc.ABC):
 class Metric(abc.ABC):
     """A registered evaluator: GT folder + prediction folder -> MetricResult."""
 
+    #: registered name, set by ``@register_metric``
     name: str
 
     @abc.abstractmethod

@@ -1,4 +1,4 @@
-"""The ``pck`` metric: PCK@alpha for single-person video datasets (``docs/metrics.md`` section 4).
+"""The ``pck`` metric: PCK@alpha for single-person video datasets (``docs/evaluation.md``, `pck`).
 
 A GT joint that counts is correct when ``||pred - gt||_2 <= alpha * L`` (inclusive), with L =
 max(w, h) of that frame's GT person box (or, for tPCK, the GT torso: one shoulder to the
@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile, read_file
+from ..formats import PoseTrackFile, pair_files, read_file
 from ..registry import register_metric
 from ..skeleton import GROUP_KEYS, JHMDB, PENN_ACTION, Skeleton
-from .base import Metric, MetricResult, Table, group_values, video_indices
+from ..tables.base import Table
+from .base import Metric, MetricResult, group_values, video_indices
 from .frame_groups import FrameGroups
-from .posetrack_data import in_frame_index, pair_files
+from .posetrack_data import in_frame_index
 
 VISIBILITY_RULES = ("auto", "visible", "all")
 NORMALISERS = ("box", "torso")
@@ -279,15 +280,13 @@ class PCKResult(MetricResult):
     def tables(self) -> list[Table]:
         cells = self.headline()
         keys = (*GROUP_KEYS, "Mean")
-        return [Table(f"PCK@{self.options.alpha:g} ({self.options.normaliser})", ["", *keys],
-                      [["PCK", *(cells[f"PCK/{k}"] for k in keys)]])]
+        return [Table.from_rows("PCK", f"PCK@{self.options.alpha:g} ({self.options.normaliser})",
+                                ["", *keys], [["PCK", *(cells[f"PCK/{k}"] for k in keys)]])]
 
 
 @register_metric("pck")
 class PCKMetric(Metric):
     """PCK@alpha (box or torso normaliser) for sub-JHMDB / Penn Action style single-person GT."""
-
-    name = "pck"
 
     def __init__(self, options: PCKOptions | None = None, **kwargs: Any) -> None:
         self.options = options if options is not None else PCKOptions(**kwargs)

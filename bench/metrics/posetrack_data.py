@@ -1,6 +1,6 @@
 """GT and prediction folders -> the flat arrays both PoseTrack evaluations start from.
 
-Reproduces the official evaluation's input handling (poseval, see ``docs/metrics.md`` section 1):
+Reproduces the official evaluation's input handling (poseval, see ``docs/evaluation.md``, `posetrack`):
 per-file PT18/PT17 detection, positional frame pairing, prediction track-id checks, dropping GT
 frames without persons (and the predictions at those positions), dropping persons without a
 point list, and ignore regions (a joint strictly inside a polygon is removed, then a person
@@ -21,7 +21,9 @@ import numpy as np
 import shapely
 
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile, list_video_files, read_file
+from ..formats.folders import pair_files
+from ..formats.parsed import PoseTrackFile
+from ..formats.reader import read_file
 from ..skeleton import POSETRACK17, POSETRACK18, PT17_ID_FOR_PT18_SLOT
 
 #: the official evaluation's internal joint order (PoseTrack'17 point ids 0..14)
@@ -324,28 +326,6 @@ def head_size(head_boxes: np.ndarray) -> np.ndarray:
     dy = head_boxes[:, 3] - head_boxes[:, 1]
     with np.errstate(over="ignore"):  # absurd coordinates give an infinite head size, as officially
         return 0.6 * np.sqrt(dx * dx + dy * dy)
-
-
-# ----------------------------------------------------------------------------- folders
-def pair_files(gt_dir: str | Path, pred_dir: str | Path, videos: Sequence[str] | None = None) -> list[tuple[Path, Path]]:
-    """(GT file, prediction file) per video, sorted by name; every GT video needs a prediction."""
-    gt_files = list_video_files(gt_dir)
-    if videos is not None:
-        wanted = set(videos)
-        unknown = wanted - {f.stem for f in gt_files}
-        if unknown:
-            raise UserError(f"unknown video(s) {sorted(unknown)}", path=gt_dir)
-        gt_files = [f for f in gt_files if f.stem in wanted]
-    pred_root = Path(pred_dir)
-    if not pred_root.is_dir():
-        raise UserError("prediction folder not found", path=pred_root)
-    pairs = []
-    for gt_file in gt_files:
-        pred_file = pred_root / gt_file.name
-        if not pred_file.is_file():
-            raise UserError(f"no prediction file for GT video {gt_file.stem}", path=pred_file)
-        pairs.append((gt_file, pred_file))
-    return pairs
 
 
 def load_posetrack_set(gt_dir: str | Path, pred_dir: str | Path, *, videos: Sequence[str] | None = None,

@@ -236,7 +236,7 @@ def _parse_value(key: str, hint: Any, text: str) -> Any:
 
 
 #: named presets: `quick` (tiny, for smoke runs), `default`, `full` (larger)
-PRESETS: dict[str, SynthConfig] = {
+SYNTH_PRESETS: dict[str, SynthConfig] = {
     "quick": SynthConfig(train_videos=4, val_videos=4, frames=16, jhmdb_clips=6, penn_clips=6,
                          clip_frames=(16, 20)),
     "default": SynthConfig(),
@@ -248,9 +248,9 @@ PRESETS: dict[str, SynthConfig] = {
 def preset(name: str) -> SynthConfig:
     """The named preset; an unknown name is a UserError listing the known ones."""
     try:
-        return PRESETS[name]
+        return SYNTH_PRESETS[name]
     except KeyError:
-        raise UserError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})",
+        raise UserError(f"unknown preset {name!r} (known: {', '.join(SYNTH_PRESETS)})",
                         field="--preset") from None
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations
+from vposebench.formats import read_annotations
 from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import VideoGT
@@ -35,7 +35,6 @@ ANNOTATIONS, OCCLUSION = "annotations", "occlusion"
 class SyntheticDataset(VideoDataset):
     """Generated video pose benchmark (PoseTrack'18 layout, occlusion and burst flags, measured subsets)."""
 
-    name = "synthetic"
     skeleton = POSETRACK18
     protocol = "posetrack"
     splits = ("train", "val")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import load_json
+from vposebench.formats import load_json
 from vposebench.structures import VideoGT
 
 from .config import BURST_KINDS

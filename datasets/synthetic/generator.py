@@ -28,13 +28,13 @@ import numpy as np
 from vposebench.atomic import atomic_directory
 from vposebench.datasets.posetrack_scale import labeled_mask
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import packed_frame_id
+from vposebench.formats import packed_frame_id
 from vposebench.skeleton import JHMDB, PENN_ACTION, POSETRACK18, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
 from .annotate import annotate_persons, joints_in_image, joints_of, point_codes
 from .bursts import Burst, Flag, person_flags, sample_bursts, schedule
-from .config import CLIP_PROFILES, GENERATOR_VERSION, PRESETS, PROFILES, SynthConfig, allot
+from .config import CLIP_PROFILES, GENERATOR_VERSION, PROFILES, SYNTH_PRESETS, SynthConfig, allot
 from .degradation import degradation_document, degradation_file
 from .manifest import ClipEntry, Manifest, VideoEntry, manifest_path, read_manifest
 from .people import FPS, yaw_at
@@ -364,7 +364,7 @@ def generate(root: str | os.PathLike[str], config: SynthConfig | None = None, *,
     processes render in parallel (default: `default_workers()`); the bytes written do not
     depend on it.
     """
-    config = PRESETS["default"] if config is None else config
+    config = SYNTH_PRESETS["default"] if config is None else config
     root = Path(root)
     if not force:
         cached = cached_manifest(root, config)

@@ -13,7 +13,7 @@ from typing import Any
 
 from vposebench.atomic import write_json
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import load_json
+from vposebench.formats import load_json
 
 FORMAT = "vposebench-synthetic"
 VERSION = 2  # 2: degradation side files and the burst subset

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import load_json
+from vposebench.formats import load_json
 from vposebench.structures import VideoGT
 
 FORMAT = "vposebench-synthetic-occlusion"

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.io
 
 from vposebench.atomic import atomic_write, write_json
-from vposebench.formats.posetrack import write_annotations
+from vposebench.formats import write_annotations
 
 from .degradation import degradation_file
 from .truth import VideoTruth, occlusion_document

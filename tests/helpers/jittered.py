@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vposebench.formats.posetrack import read_annotations, write_predictions
+from vposebench.formats import read_annotations, write_predictions
 from vposebench.structures import FramePred, PersonPred, VideoPred
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from vposebench.datasets.base import VideoDataset
 from vposebench.datasets.synthetic import SyntheticDataset, read_manifest, read_occlusion
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations
+from vposebench.formats import read_annotations
 from vposebench.registry import DATASETS
 from vposebench.skeleton import POSETRACK18
 

@@ -11,7 +11,7 @@ from vposebench.datasets.synthetic.generator import label_mask, make_video, vide
 from vposebench.datasets.synthetic.scene import frame_times
 from vposebench.datasets.synthetic.truth import read_occlusion
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations
+from vposebench.formats import read_annotations
 
 
 def _tree(root: Path) -> dict[str, bytes]:
