@@ -27,7 +27,7 @@ from vposebench.boxes import keypoint_box
 from vposebench.skeleton import Skeleton
 from vposebench.structures import PersonGT
 
-from .bursts import Flag
+from .bursts import Flag, flag_fields
 from .people import BODY_POINTS, PART, POINT, POINT_PARTS
 from .render import RenderedFrame, decode_labels
 from .scene import Scene
@@ -141,7 +141,7 @@ def annotate_persons(frame: RenderedFrame, track_ids: list[int], skeleton: Skele
         kp[annotated, 2] = 1.0
         head = frame.head_boxes[p]
         head_box = np.concatenate([np.floor(head[:2]), np.ceil(head[2:])])
-        kind, position = flags[p] if flags[p] is not None else (None, None)
+        kind, position = flag_fields(flags[p])
         gt = PersonGT(kp, track_id=int(track), box=keypoint_box(kp, annotated, 1.3),
                       head_box=head_box, occluded=hidden, degradation=kind, burst_position=position)
         out.append(PersonTruth(gt=gt, codes=jc, height=float(frame.heights[p])))

@@ -84,6 +84,11 @@ class Burst:
 Flag = tuple[str, int]
 
 
+def flag_fields(flag: Flag | None) -> tuple[str | None, int | None]:
+    """(`PersonGT.degradation`, `PersonGT.burst_position`) of a person-frame's flag."""
+    return flag if flag is not None else (None, None)
+
+
 def _board_look(rng: np.random.Generator) -> tuple[Colour, Colour | None]:
     colour = muted_colour(rng) if rng.random() < 0.5 else limb_colour(rng)
     return colour, (contrast(colour) if rng.random() < 0.4 else None)

@@ -6,7 +6,9 @@ otherwise the whole root is built in a hidden sibling folder and swapped in at t
 (`vposebench.atomic.atomic_directory`), so a root is either complete or absent.
 
 Randomness: every video and clip draws from its own generator seeded with
-``(seed, layout, index)``, so a video does not change when others are added.
+``(seed, layout, index)``, so a video does not change when others are added, and its
+degraded-frame bursts from one seeded with ``(seed, layout, index, 1)``, so the burst knobs do
+not change the scene.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from vposebench.skeleton import JHMDB, PENN_ACTION, POSETRACK18, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
 from .annotate import annotate_persons, joints_in_image, joints_of, point_codes
-from .bursts import Burst, Flag, person_flags, sample_bursts, schedule
+from .bursts import Burst, Flag, flag_fields, person_flags, sample_bursts, schedule
 from .config import CLIP_PROFILES, GENERATOR_VERSION, PROFILES, SYNTH_PRESETS, SynthConfig, allot
 from .degradation import degradation_document, degradation_file
 from .manifest import ClipEntry, Manifest, VideoEntry, manifest_path, read_manifest
@@ -161,7 +163,7 @@ class RenderedClip:
         frames = []
         for f, (xy, box, flag) in enumerate(zip(self.joints, boxes, self.flags)):
             kp = np.concatenate([xy, np.ones((len(xy), 1))], axis=1)
-            kind, position = flag if flag is not None else (None, None)
+            kind, position = flag_fields(flag)
             person = PersonGT(kp, track_id=0, box=box, degradation=kind, burst_position=position)
             frames.append(FrameGT(index=f, file_name="", persons=[person]))
         return VideoTruth(video=VideoGT(name=name, skeleton=skeleton, frames=frames),
