@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import annotations_from_document, load_json
+from vposebench.formats import annotations_from_document, load_json
 from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK18, Skeleton
 from vposebench.structures import VideoGT
@@ -44,7 +44,6 @@ def person_ids(document: dict, video: VideoGT, path: Path) -> list[list[int | No
 class PoseTrack21(PoseTrackFolderDataset):
     """PoseTrack21: posetrack_data/{train,val}/*.json, PoseTrack'18 JSON with person_id."""
 
-    name: ClassVar[str] = "posetrack21"
     skeleton: ClassVar[Skeleton] = POSETRACK18
     protocol: ClassVar[str] = "posetrack"
     splits: ClassVar[tuple[str, ...]] = ("train", "val")

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..registry import register_metric
-from .base import Metric, MetricResult, Table, video_indices
+from ..tables.base import Table
+from .base import Metric, MetricResult, video_indices
 from .hota_counts import ALPHAS, VideoCounts, video_counts
 from .hota_data import KIT_JOINTS, NUM_KIT_JOINTS, KeypointTrackingSet, load_keypoint_tracking_set
 from .hota_match import MODES, frame_pairs, match_joints
@@ -195,11 +196,11 @@ class HOTAResult(MetricResult):
     def tables(self) -> list[Table]:
         cells = self.headline()
         return [
-            Table(f"Keypoint HOTA, PoseTrack21 kit ({self.mode} mode)", ["", *TABLE_FIELDS],
-                  [["Total", *(cells[f"{k}/Total"] for k in TABLE_FIELDS)]],
-                  keys=[f"{k}/Total" for k in TABLE_FIELDS]),
-            Table("HOTA per joint", ["", *KIT_JOINTS, "Total"],
-                  [["HOTA", *(cells[f"HOTA/{k}"] for k in (*KIT_JOINTS, "Total"))]]),
+            Table.from_rows("HOTA", f"Keypoint HOTA, PoseTrack21 kit ({self.mode} mode)",
+                            ["", *(f"{k} Total" for k in TABLE_FIELDS)],
+                            [["HOTA", *(cells[f"{k}/Total"] for k in TABLE_FIELDS)]]),
+            Table.from_rows("HOTA per joint", "HOTA per joint", ["", *KIT_JOINTS, "Total"],
+                            [["HOTA", *(cells[f"HOTA/{k}"] for k in (*KIT_JOINTS, "Total"))]]),
         ]
 
 
@@ -239,8 +240,6 @@ def score_hota(data: KeypointTrackingSet, mode: str = "official") -> HOTAResult:
 @register_metric("hota")
 class HOTAMetric(Metric):
     """Keypoint HOTA / DetA / AssA / LocA, identical to the PoseTrack21 kit (official mode)."""
-
-    name = "hota"
 
     def __init__(self, mode: str = "official") -> None:
         if mode not in MODES:

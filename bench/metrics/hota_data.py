@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile, read_file
+from ..formats import PoseTrackFile, pair_files, read_file
 from ..skeleton import POSETRACK17, POSETRACK18, PT17_ID_FOR_PT18_SLOT
 from .ignore_regions import IgnoreRegions, frame_field
-from .posetrack_data import head_size, pair_files
+from .posetrack_data import head_size
 
 #: the kit's joint names, in its order
 KIT_JOINTS: tuple[str, ...] = ("Nose", "Neck", "Head", "LS", "RS", "LE", "RE", "LW", "RW", "LH", "RH",

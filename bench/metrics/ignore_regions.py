@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile
+from ..formats import PoseTrackFile
 
 
 def frame_field(parsed: PoseTrackFile, position: int) -> str:

@@ -35,13 +35,13 @@ import numpy as np
 from ..atomic import atomic_write
 from ..boxes import keypoint_box, xyxy_to_xywh
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile, read_file
+from ..formats import PoseTrackFile, pair_files, read_file
 from ..registry import register_metric
 from ..skeleton import Skeleton
-from .base import Metric, MetricResult, Table, video_indices
+from ..tables.base import Table
+from .base import Metric, MetricResult, video_indices
 from .ignore_regions import IgnoreRegions
 from .oks_sigmas import sigmas_for
-from .posetrack_data import pair_files
 
 #: pycocotools' keypoint summary, in its order
 STATS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
@@ -273,15 +273,13 @@ class OKSResult(MetricResult):
 
     def tables(self) -> list[Table]:
         cells = self.headline()
-        return [Table(f"COCO keypoint AP / AR (OKS, pycocotools; {self.documents.skeleton.name} sigmas)",
-                      ["", *STATS], [["OKS", *(cells[f"OKS/{name}"] for name in STATS)]])]
+        return [Table.from_rows("OKS", f"COCO keypoint AP / AR (OKS, pycocotools; {self.documents.skeleton.name} "
+                                "sigmas)", ["", *STATS], [["OKS", *(cells[f"OKS/{name}"] for name in STATS)]])]
 
 
 @register_metric("oks")
 class OKSMetric(Metric):
     """COCO keypoint AP / AP50 / AP75 / APm / APl / AR through pycocotools' COCOeval."""
-
-    name = "oks"
 
     def __init__(self, coco_dir: str | Path | None = None) -> None:
         self.coco_dir = coco_dir

@@ -26,11 +26,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile, read_file
+from ..formats import PoseTrackFile, pair_files, read_file
 from ..registry import register_metric
 from ..skeleton import Skeleton
-from .base import Metric, MetricResult, Table, group_values, video_indices
-from .posetrack_data import head_size, pair_files
+from ..tables.base import Table
+from .base import Metric, MetricResult, group_values, video_indices
+from .posetrack_data import head_size
 from .stability_tracks import THRESHOLDS, match_tracks
 
 NORMALISERS = ("auto", "head", "box")
@@ -193,16 +194,14 @@ class StabilityResult(MetricResult):
     def tables(self) -> list[Table]:
         cells = self.headline()
         keys = [k for k, _ in self.skeleton.groups] + ["Mean"]
-        return [Table(f"{title} (% of {self.normaliser} size per frame^2, lower is better)", ["", *keys],
-                      [[name, *(cells[f"{name}/{k}"] for k in keys)]])
+        return [Table.from_rows(name, f"{title} (% of {self.normaliser} size per frame^2, lower is better)",
+                                ["", *keys], [[name, *(cells[f"{name}/{k}"] for k in keys)]])
                 for name, title in (("AccelErr", "Acceleration error"), ("Jitter", "Jitter"))]
 
 
 @register_metric("stability")
 class StabilityMetric(Metric):
     """Temporal stability: per-joint acceleration error and jitter of matched predicted tracks."""
-
-    name = "stability"
 
     def __init__(self, normaliser: str = "auto") -> None:
         if normaliser not in NORMALISERS:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from vposebench.formats.posetrack import write_annotations, write_predictions
+from vposebench.formats import write_annotations, write_predictions
 from vposebench.skeleton import POSETRACK18, PT17_ID_FOR_PT18_SLOT
 from vposebench.structures import FrameGT, FramePred, PersonGT, PersonPred, VideoGT, VideoPred
 

@@ -13,7 +13,7 @@ from pycocotools.cocoeval import COCOeval
 
 from vposebench import cli
 from vposebench.bootstrap import bootstrap
-from vposebench.formats.posetrack import write_annotations, write_predictions
+from vposebench.formats import write_annotations, write_predictions
 from vposebench.metrics.oks import STATS, OKSMetric
 from vposebench.metrics.oks_sigmas import COCO_SIGMAS, sigmas_for
 from vposebench.skeleton import JHMDB, PENN_ACTION, POSETRACK17, POSETRACK18, SKELETONS

@@ -7,7 +7,7 @@ import pytest
 
 from vposebench import cli
 from vposebench.bootstrap import bootstrap
-from vposebench.formats.posetrack import write_annotations, write_predictions
+from vposebench.formats import write_annotations, write_predictions
 from vposebench.metrics.stability import StabilityMetric
 from vposebench.skeleton import JHMDB, POSETRACK18
 from vposebench.structures import FrameGT, FramePred, PersonGT, PersonPred, VideoGT, VideoPred
