@@ -48,7 +48,8 @@ def normaliser_lengths(gt: PoseTrackFile, kind: str) -> np.ndarray:
 
 
 def resolve_normaliser(gt: PoseTrackFile, kind: str) -> str:
-    """`auto`: head when the GT file gives head boxes, box otherwise."""
+    """`auto`: head when the GT file gives head boxes, box otherwise (the metric asks the first
+    file and uses the answer for every video)."""
     if kind not in NORMALISERS:
         raise ValueError(f"normaliser must be one of {NORMALISERS}, got {kind!r}")
     if kind != "auto":
