@@ -116,7 +116,10 @@ class DetectionBoxes(BoxSource):
             if f.get(det, "category_id", field, required=False) not in (None, 1):
                 continue
             image_id = f.int_(f.get(det, "image_id", field), f"{field}.image_id")
-            box = xywh_to_xyxy(f.numbers(f.get(det, "bbox", field), f"{field}.bbox", length=4))
+            xywh = f.numbers(f.get(det, "bbox", field), f"{field}.bbox", length=4)
+            if (xywh[2:] < 0).any():
+                raise f.fail(f"{field}.bbox", f"negative width or height in [x, y, w, h] {xywh.tolist()}")
+            box = xywh_to_xyxy(xywh)
             score = f.number(f.get(det, "score", field), f"{field}.score")
             if score >= score_threshold:
                 by_image[image_id].append((box, score))

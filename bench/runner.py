@@ -166,7 +166,7 @@ class MethodSpec:
 
         torch.set_num_threads(self.threads)
         checkpoint = load_checkpoint(self.checkpoint)
-        return checkpoint.build(torch.device(self.device), **dict(self.overrides))
+        return checkpoint.build(torch.device(self.device), source=self.checkpoint, **dict(self.overrides))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,16 +11,13 @@ uninterrupted run would. Seeds fix the weight initialisation and every batch.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
 import logging
 import math
 import os
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +35,7 @@ from .checkpoint import (
 from .config import ConfigBase, choice, positive
 from .errors import UserError
 from .interface import ClipBatch, TemporalPoseMethod, build_method
+from .interrupts import deferred_interrupts
 from .provenance import collect
 from .registry import METHODS
 from .structures import VideoGT
@@ -290,7 +288,7 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
 
     began = time.perf_counter()
     idle = 0
-    with _interrupt_at_step_boundary() as interrupted:
+    with deferred_interrupts(second_stops=True) as interrupted:  # Ctrl-C waits for the step to end
         for step, batch in enumerate(loader, start=start):
             for group in optimizer.param_groups:
                 group["lr"] = config.lr * lr_factor(step, config)
@@ -315,36 +313,9 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
             if interrupted() or ((step + 1) % config.save_every == 0 and not last):
                 save_checkpoint(snapshot(step + 1, False), partial_path(out))
             if interrupted():
-                log.warning("interrupted after step %d; progress kept in %s", step + 1,
-                            partial_path(out))
-                raise KeyboardInterrupt
+                raise KeyboardInterrupt(f"after step {step + 1}; progress kept in {partial_path(out)}")
     save_checkpoint(snapshot(config.iterations, True), out)
     partial_path(out).unlink(missing_ok=True)
     method.eval()
     return TrainResult(out, config.iterations, start, losses, time.perf_counter() - began,
                        (config.iterations - start) * config.batch_size, idle)
-
-
-@contextlib.contextmanager
-def _interrupt_at_step_boundary() -> Iterator[Callable[[], bool]]:
-    """Defer Ctrl-C (SIGINT) to the end of the current step, so the state saved is whole.
-
-    Yields a function telling whether an interrupt arrived. A second Ctrl-C stops at once.
-    Only the main thread can install signal handlers; elsewhere nothing is deferred.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
-    flag = {"set": False}
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):  # noqa: ARG001
-        if flag["set"]:
-            raise KeyboardInterrupt
-        flag["set"] = True
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: flag["set"]
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -24,6 +24,7 @@ import numpy as np
 
 from vposebench.boxes import box_is_valid
 from vposebench.errors import UserError
+from vposebench.formats.jsonfile import check_input_file
 from vposebench.registry import register_dataset
 from vposebench.skeleton import PENN_ACTION, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
@@ -73,7 +74,9 @@ class PennAction(VideoDataset):
         super().__init__(root, resolve_split(type(self), split, "test"))
         require_dir(self.root, "Penn Action dataset root")
         self.label_dir = require_dir(self.root / "labels", "Penn Action labels")
-        labels = sorted(p for p in self.label_dir.glob("*.mat") if p.is_file())
+        labels = sorted(self.label_dir.glob("*.mat"))
+        for path in labels:
+            check_input_file(path)  # a folder or broken link named like a label file is an error
         if not labels:
             raise UserError("no .mat label files in the folder", path=self.label_dir)
         self._labels = {p.stem: p for p in labels if self._split_of(p) == self.split}

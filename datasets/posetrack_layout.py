@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from vposebench.errors import UserError
+from vposebench.formats.jsonfile import check_input_file
 from vposebench.structures import VideoGT
 
 from .base import VideoDataset, require_dir, resolve_split
@@ -47,8 +48,8 @@ class PoseTrackFolderDataset(VideoDataset):
         files: dict[str, Path] = {}
         for suffix in reversed(self.suffixes):  # preferred suffix overwrites
             for path in self.annotation_dir.glob(f"*{suffix}"):
-                if path.is_file():
-                    files[path.stem] = path
+                check_input_file(path)  # a folder or broken link named like a video is an error, not skipped
+                files[path.stem] = path
         if not files:
             raise UserError(f"no {' or '.join(self.suffixes)} annotation files in the folder",
                             path=self.annotation_dir)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vposebench.config import choice, positive
+from vposebench.config import SIGNED, choice, positive
 from vposebench.errors import UserError
 from vposebench.interface import ClipBatch, ClipSpec, FrameInput
 from vposebench.registry import register_method
@@ -78,7 +78,7 @@ class PTMConfig(PoseConfig):
     #: quality blur sigma in heatmap cells (None: the target sigma)
     quality_blur_sigma: float | None = None
     #: append y when the summed joint quality exceeds this times the number of real joints
-    write_threshold: float = 0.5
+    write_threshold: float = dataclasses.field(default=0.5, metadata=SIGNED)  # < 0: write always
     #: apply the write threshold during training too (off: write every training frame)
     train_quality_gate: bool = True
     #: store W_K m and W_V m instead of m (one projection per write instead of per read)

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..experiments import get_preset
 from ..formats import load_json
+from ..outputs import check_output_folder
 from ..pipeline import Pipeline, RunOptions
 from ..regression import DEFAULT_SPEED_TOLERANCE, check_records, render_report
 from ..results_store import ResultsStore, require_records
@@ -41,6 +42,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_folder(args.cache, "--cache")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"must be >= 1, got {args.workers}", field="--workers")
     committed = require_records(ResultsStore(args.results))
     manifest_path = args.results / "run.json"
     manifest = load_json(manifest_path)

@@ -33,6 +33,7 @@ from ..metrics.posetrack import PoseTrackMetric, PoseTrackResult
 from ..metrics.posetrack_mot import MODES
 from ..metrics.stability import NORMALISERS as STABILITY_NORMALISERS
 from ..metrics.stability import StabilityMetric
+from ..outputs import check_output_file
 from ..provenance import collect
 from ..tables.base import Table
 
@@ -139,12 +140,16 @@ def render(result: MetricResult, fmt: str, report: BootstrapReport | None = None
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json:
+        check_output_file(args.json, "--json")
     if args.bootstrap < 0:
         raise UserError("must be 0 or more", field="--bootstrap")
     if args.compare_pred and args.bootstrap == 0:
         args.bootstrap = 1000
     if not 0 < args.ci_level < 1:
         raise UserError("must be between 0 and 1", field="--ci-level")
+    if args.seed < 0:
+        raise UserError(f"must be 0 or more, got {args.seed}", field="--seed")
     videos = [v for v in args.videos.split(",") if v] if args.videos else None
     metric = _metric(args)
     result = metric.evaluate(args.gt, args.pred, videos=videos)

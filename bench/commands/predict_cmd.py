@@ -1,7 +1,9 @@
 """Run a trained method over a dataset split and write PoseTrack'18 predictions.
 
 One JSON file per video (named after the video), every frame listed in order, track ids from
-the shared IoU tracker, per-joint scores. Person boxes are the ground-truth boxes.
+the shared IoU tracker, per-joint scores. Person boxes are the ground-truth boxes. The folder
+is written whole or not at all (built beside OUT, renamed at the end, replacing an earlier
+run's files there).
 
 Example:
   vposebench predict --method ptm --checkpoint ptm.ckpt --dataset synthetic \\
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 
+from ..atomic import atomic_directory
 from ..checkpoint import load_checkpoint
 from ..errors import UserError
+from ..outputs import check_output_folder, check_replaceable_folder
 from ..runner import predict_videos
 from ..tracker import MATCHERS, IoUTracker
 from ..training import resolve_device
@@ -39,6 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    check_output_folder(args.out, "--out")
     apply_threads(args.threads)
     if not 0 <= args.iou_threshold <= 1:
         raise UserError(f"must be in [0, 1], got {args.iou_threshold}", field="--iou-threshold")
@@ -54,14 +59,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the checkpoint was trained on joint set {checkpoint.skeleton.name!r}, "
                         f"dataset {args.dataset!r} uses {dataset.skeleton.name!r}",
                         path=args.checkpoint, field="skeleton")
-    method = checkpoint.build(resolve_device(args.device))
+    method = checkpoint.build(resolve_device(args.device), source=args.checkpoint)
     names = dataset.video_names()
     if not names:
         raise UserError(f"no videos in split {dataset.split!r} of dataset {args.dataset!r}",
                         path=dataset.root)
+    check_replaceable_folder(args.out, [f"{n}.json" for n in names])
     videos = (dataset.load_video(n) for n in tqdm(names, desc=f"predict {args.method}", unit="video"))
     tracker = IoUTracker(args.iou_threshold, args.tracker)
-    stats = predict_videos(method, videos, args.out, tracker=tracker)
+    with atomic_directory(args.out) as staging:
+        stats = predict_videos(method, videos, staging, tracker=tracker)
     print(f"wrote {stats.videos} prediction files to {args.out} ({stats.frames} frames, "
           f"{stats.persons} persons)")
     return 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..experiments import PRESETS, get_preset
+from ..outputs import check_output_folder
 from ..pipeline import Pipeline, Progress, RunOptions
 
 NAME = "run"
@@ -94,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     for name in ("workers", "threads"):
         if getattr(args, name) < 1:
             raise UserError("must be >= 1", field=f"--{name}")
+    if args.seed < 0:
+        raise UserError(f"must be 0 or more, got {args.seed}", field="--seed")
     if args.device == "cuda":
         import torch
 
@@ -102,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
     preset = get_preset(args.preset)
     if args.methods:
         preset = preset.select_methods([m.strip() for m in args.methods.split(",") if m.strip()])
-    options = RunOptions(cache=args.cache, results=args.results or Path("results") / preset.name,
+    results = args.results or Path("results") / preset.name
+    check_output_folder(results, "--results")
+    check_output_folder(args.cache, "--cache")
+    options = RunOptions(cache=args.cache, results=results,
                          device=args.device, threads=args.threads, workers=args.workers,
                          force=args.force, seed=args.seed)
     progress = TqdmProgress(enabled=not args.quiet)

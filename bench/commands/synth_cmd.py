@@ -27,6 +27,7 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from ..errors import UserError
+from ..outputs import check_output_folder
 
 if TYPE_CHECKING:
     from vposebench.datasets.synthetic.config import SynthConfig
@@ -111,6 +112,9 @@ def _table(summary: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from vposebench.datasets.synthetic.generator import cached_manifest, generate
 
+    check_output_folder(args.out, "--out")
+    if args.preview is not None:
+        check_output_folder(args.preview, "--preview")
     config = build_config(args)
     reused = not args.force and cached_manifest(args.out, config) is not None
     start = time.perf_counter()

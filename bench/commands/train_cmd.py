@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 
 from ..config import parse_assignments
+from ..outputs import check_output_file
+from ..registry import METHODS
 from ..training import TrainConfig, split_settings, train
 from .common import add_device_arguments, apply_threads, open_dataset
 
@@ -37,9 +39,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    check_output_file(args.out, "--out")
     apply_threads(args.threads)
     method_settings, train_settings = split_settings(args.method, parse_assignments(args.set))
     config = TrainConfig.from_dict(train_settings, source="--set")
+    METHODS.get(args.method).config_class.build(method_settings)  # refused here, before the data is read
     dataset = open_dataset(args.dataset, args.root, config.split, "train")
     bar = None
 

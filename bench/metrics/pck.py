@@ -117,7 +117,7 @@ def score_video(gt: PoseTrackFile, pred: PoseTrackFile, options: PCKOptions, vid
     """Hits and trials of one video's GT persons."""
     if len(pred.frames) != len(gt.frames):
         raise UserError(f"{len(pred.frames)} frames, but the GT file has {len(gt.frames)} "
-                        "(frames are paired by position)", path=pred.path, field="images")
+                        "(frames are paired by position)", path=pred.path, field=pred.frames_field())
     partner = _pair_persons(gt, pred)
     counted = (gt.keypoints[..., 2] > 0) if visibility_for(gt.skeleton, options.visibility) == "visible" \
         else np.ones(gt.keypoints.shape[:2], dtype=bool)
@@ -298,6 +298,7 @@ class PCKMetric(Metric):
         parts = []
         for v, (gt_path, pred_path) in enumerate(pairs):
             gt = read_file(gt_path, "gt", skeleton=skeleton)
+            gt.require_frames()
             skeleton = gt.skeleton
             pred = read_file(pred_path, "pred", skeleton=skeleton)
             parts.append(score_video(gt, pred, self.options, v))

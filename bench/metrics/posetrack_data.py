@@ -178,12 +178,24 @@ def _check_gt_tracks(parsed: PoseTrackFile, rows: np.ndarray) -> None:
 
 
 def _check_head_boxes(parsed: PoseTrackFile, rows: np.ndarray) -> None:
-    missing = np.flatnonzero(np.isnan(parsed.head_boxes[rows]).any(axis=1))
+    """Every evaluated GT person needs a head box with a non-zero diagonal (its head size is
+    the distance unit of the PoseTrack metric)."""
+    boxes = parsed.head_boxes[rows]
+    missing = np.flatnonzero(np.isnan(boxes).any(axis=1))
     if len(missing):
         row = int(rows[missing[0]])
-        key = "x1" if parsed.format == "posetrack17" else "bbox_head"
-        raise UserError("missing head box (the PoseTrack metric normalises distances by it)",
-                        path=parsed.path, field=f"{parsed.person_field(row)}.{key}")
+        if parsed.format == "posetrack17":
+            field, what = parsed.person_field(row), "missing head box x1, y1, x2, y2"
+        else:
+            field, what = f"{parsed.person_field(row)}.bbox_head", "missing head box"
+        raise UserError(f"{what} (the PoseTrack metric normalises distances by it)",
+                        path=parsed.path, field=field)
+    empty = np.flatnonzero(head_size(boxes) == 0)
+    if len(empty):
+        row = int(rows[empty[0]])
+        key = "" if parsed.format == "posetrack17" else ".bbox_head"
+        raise UserError("head box of zero size (the PoseTrack metric divides distances by its diagonal)",
+                        path=parsed.path, field=f"{parsed.person_field(row)}{key}")
 
 
 @dataclasses.dataclass
@@ -220,7 +232,7 @@ def _prepare_video(gt: PoseTrackFile, pred: PoseTrackFile, need_tracks: bool) ->
     if len(pred.frames) != len(gt.frames):
         raise UserError(f"{len(pred.frames)} frames, but the GT file has {len(gt.frames)} "
                         "(frames are paired by position: list every GT frame, unlabeled ones too)",
-                        path=pred.path, field="annolist" if pred.format == "posetrack17" else "images")
+                        path=pred.path, field=pred.frames_field())
     _check_pred_tracks(pred)
     gt_kps_all = _internal_keypoints(gt)
     pred_kps_all = _internal_keypoints(pred)
@@ -287,6 +299,7 @@ def load_posetrack_set(gt_dir: str | Path, pred_dir: str | Path, *, videos: Sequ
     formats = {}
     for gt_path, pred_path in pairs:
         gt = read_file(gt_path, "gt")
+        gt.require_frames()
         pred = read_file(pred_path, "pred")
         formats[gt_path.stem] = gt.format
         prepared.append(_prepare_video(gt, pred, need_tracks))

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from vposebench.config import setting_value
 from vposebench.errors import UserError
 
 #: bump when the generator's output changes for the same config (invalidates caches)
@@ -120,6 +121,7 @@ class SynthConfig:
 
     def __post_init__(self) -> None:
         checks = [
+            (self.seed >= 0, "seed", "0 or more"),
             (self.width >= 64 and self.height >= 48, "width/height", "at least 64x48"),
             (self.train_videos >= 0 and self.val_videos >= 1, "train_videos/val_videos",
              "need train_videos >= 0 and val_videos >= 1"),
@@ -191,7 +193,7 @@ class SynthConfig:
             if key not in hints:
                 raise UserError(f"unknown synthetic config field {key!r} "
                                 f"(known: {', '.join(sorted(hints))})", field="--set")
-            changes[key] = _parse_value(key, hints[key], text)
+            changes[key] = setting_value(_parse_value(key, hints[key], text), key)
         return dataclasses.replace(self, **changes)
 
 
