@@ -1,7 +1,8 @@
 """Person crops and the maps between image, crop, heatmap and feature grids.
 
 Matrices are 2x3 affine maps built with `vposebench.affine` (pixel centres at integers). A
-grid `stride` times coarser than the crop is reached with `affine.scale_matrix`.
+grid `stride` times coarser than the crop is reached with `grid_matrices` (`affine.scale_matrix`
+for a batch).
 """
 
 from __future__ import annotations
@@ -10,13 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vposebench.affine import (
-    box_to_center_size,
-    crop_matrix,
-    invert_matrix,
-    scale_matrix,
-    warp_crop,
-)
+from vposebench.affine import box_to_center_size, crop_matrix, warp_crop
 
 #: ImageNet RGB mean and std (inputs are normalised with them)
 MEAN = (0.485, 0.456, 0.406)
@@ -53,12 +48,22 @@ def normalise(crops: torch.Tensor) -> torch.Tensor:
 
 
 def grid_matrices(matrices: np.ndarray, stride: float) -> np.ndarray:
-    """Image -> grid matrices for a grid `stride` crop pixels per cell (batched scale_matrix)."""
-    return np.stack([scale_matrix(m, stride) for m in matrices]) if len(matrices) else matrices
+    """Image -> grid matrices for a grid `stride` crop pixels per cell (`scale_matrix` for a
+    (P, 2, 3) batch: crop pixel u maps to cell (u + 0.5) / stride - 0.5)."""
+    s = 1.0 / stride
+    out = np.asarray(matrices, dtype=np.float64) * s
+    out[..., 2] += 0.5 * s - 0.5
+    return out
 
 
 def invert_matrices(matrices: np.ndarray) -> np.ndarray:
-    return np.stack([invert_matrix(m) for m in matrices]) if len(matrices) else matrices
+    """Inverses of a (P, 2, 3) batch of affine matrices (`invert_matrix` for each row)."""
+    matrices = np.asarray(matrices, dtype=np.float64)
+    if not len(matrices):
+        return matrices
+    linear = np.linalg.inv(matrices[:, :, :2])
+    offset = -np.einsum("pij,pj->pi", linear, matrices[:, :, 2])
+    return np.concatenate([linear, offset[:, :, None]], axis=2)
 
 
 def apply_matrices(points: np.ndarray, matrices: np.ndarray) -> np.ndarray:

@@ -61,6 +61,11 @@ class TopDownMethod(TemporalPoseMethod):
         """The modules a method adds to the per-frame network (trained alone on request)."""
         return []
 
+    def alpha_parameters(self) -> list[nn.Parameter]:
+        """Scalar mixing weights among the temporal modules' parameters (ptm's alpha): they
+        train at their own rate (`TrainConfig.alpha_lr`)."""
+        return []
+
     def load_network_state(self, state: dict[str, torch.Tensor], source: str) -> None:
         """Initialise the network from another checkpoint's network weights.
 

@@ -70,3 +70,31 @@ def test_bench_training_step(benchmark, name):
 
     benchmark.extra_info.update(threads=torch.get_num_threads(), preset="tiny", batch=8, clip=k)
     assert np.isfinite(benchmark(train_step))
+
+
+#: the memory's per-frame cost over its baseline (issue 13: at most 10 % at capacity 16), one
+#: pair per model preset; ratios.py divides the two medians of one run ("ptm_overhead[...]")
+OVERHEAD_CASES = [(preset, name) for preset in ("small", "paper") for name in ("baseline", "ptm")]
+
+
+@pytest.mark.parametrize("preset, name", OVERHEAD_CASES, ids=[f"{p}-{n}" for p, n in OVERHEAD_CASES])
+def test_bench_memory_overhead(benchmark, preset, name):
+    """`step` on a frame of 4 persons; ptm (its defaults, every frame written) holds a full
+    memory of 16 maps per track, so every timed step reads 16 maps and writes one."""
+    torch.manual_seed(0)
+    method = build_method(name, POSETRACK18, preset=preset,
+                          **({"write_threshold": -1e9, "capacity": 16} if name == "ptm" else {}))
+    method.eval()
+    frame = _frame()
+    method.step(frame)
+    if name == "ptm":  # fill each track's memory with copies of its first stored map
+        for memory in method.store.tracks.values():
+            while len(memory) < 16:
+                memory.append(memory.entries[0])
+    benchmark.extra_info.update(threads=torch.get_num_threads(), preset=preset, persons=len(BOXES),
+                                state_bytes=method.state_bytes())
+    out = benchmark(method.step, frame)
+    assert out.keypoints.shape == (len(BOXES), 17, 3)
+    if name == "ptm":
+        assert all(len(m) == 16 for m in method.store.tracks.values())
+        assert method.state_bytes() == sum(m.nbytes() for m in method.store.tracks.values())

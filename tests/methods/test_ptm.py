@@ -15,6 +15,7 @@ from vposebench.methods.memory import (
     TrackMemory,
     WriteActivity,
     WriteRule,
+    to_heads,
     write,
 )
 from vposebench.methods.targets import gaussian_targets
@@ -63,18 +64,35 @@ def attention():
     return att
 
 
+def _memories(memory: torch.Tensor, lengths=None, cached: MemoryAttention | None = None) -> list[TrackMemory]:
+    """(B, L, C, H, W) maps -> B memories holding the first lengths[b] of them (as maps, or
+    as the (key, value) entries `cached` projects them to)."""
+    out = []
+    for b, maps in enumerate(memory):
+        mem = TrackMemory(capacity=len(maps))
+        for m in maps[: len(maps) if lengths is None else lengths[b]]:
+            mem.append(tuple(t[0] for t in cached.project(m[None])) if cached else (m,))
+        out.append(mem)
+    return out
+
+
+def _read(att: MemoryAttention, x: torch.Tensor, memories: list[TrackMemory], coda) -> torch.Tensor:
+    keys, values, valid = att.gather(memories, x)
+    return att(x, keys, values, valid, torch.as_tensor(coda).view(-1).expand(len(x)))
+
+
 @pytest.mark.parametrize("coda", [False, True, "mean"])
-def test_read_matches_the_equations(attention, coda):
+@pytest.mark.parametrize("cached", [False, True])
+def test_read_matches_the_equations(attention, coda, cached):
     attention.coda_normalise = "mean" if coda == "mean" else "none"
     coda = bool(coda)
     x = torch.randn(1, 8, 2, 3, dtype=torch.float64)
     memory = torch.randn(1, 2, 8, 2, 3, dtype=torch.float64)
-    keys, values = attention.project(memory)
-    valid = torch.ones(1, 2, dtype=torch.bool)
+    keys, values, valid = attention.gather(_memories(memory, cached=attention if cached else None), x)
+    assert keys.shape == (1, 2, 2 * 6, 2) and values.shape == (1, 2, 2 * 6, 4) and valid.all()
     y = attention(x, keys, values, valid, torch.tensor([coda]))
     w_ref, y_ref = transcription(attention, x[0], memory[0], coda)
-    q = attention._heads(attention.query(x)[:, None])
-    w = attention.weights(q, attention._heads(keys), valid.repeat_interleave(6, dim=1), coda)
+    w = attention.weights(to_heads(attention.query(x), attention.heads), keys, valid, coda)
     torch.testing.assert_close(w[0], w_ref)
     torch.testing.assert_close(y[0], y_ref)
     if coda:  # no normalisation to a sum of 1 over i, values in (-2, 2)
@@ -86,15 +104,13 @@ def test_read_matches_the_equations(attention, coda):
 
 def test_softmax_and_coda_weights_differ_and_alpha_mixes(attention):
     x = torch.randn(1, 8, 2, 2, dtype=torch.float64)
-    memory = torch.randn(1, 3, 8, 2, 2, dtype=torch.float64)
-    keys, values = attention.project(memory)
-    valid = torch.ones(1, 3, dtype=torch.bool)
-    vanilla = attention(x, keys, values, valid, torch.tensor([False]))
-    coda = attention(x, keys, values, valid, torch.tensor([True]))
+    memories = _memories(torch.randn(1, 3, 8, 2, 2, dtype=torch.float64))
+    vanilla = _read(attention, x, memories, False)
+    coda = _read(attention, x, memories, True)
     assert not torch.allclose(vanilla, coda)
     with torch.no_grad():
         attention.alpha_logit.fill_(40.0)  # alpha -> 1: y = x
-    torch.testing.assert_close(attention(x, keys, values, valid, torch.tensor([True])), x)
+    torch.testing.assert_close(_read(attention, x, memories, True), x)
     with torch.no_grad():
         attention.alpha_logit.fill_(0.0)
     assert attention.alpha.item() == 0.5
@@ -102,9 +118,7 @@ def test_softmax_and_coda_weights_differ_and_alpha_mixes(attention):
 
 def _aligned(att: MemoryAttention, x: torch.Tensor, memory: torch.Tensor, coda: bool) -> torch.Tensor:
     """m~ for one sample: y = alpha x + (1 - alpha) m~ solved for m~."""
-    keys, values = att.project(memory)
-    valid = torch.ones(1, memory.shape[1], dtype=torch.bool)
-    y = att(x, keys, values, valid, torch.tensor([coda]))
+    y = _read(att, x, _memories(memory), coda)
     alpha = att.alpha
     return (y - alpha * x) / (1 - alpha)
 
@@ -151,22 +165,26 @@ def test_memory_start_options_are_validated_config_fields():
         build_method("ptm", POSETRACK18, preset="tiny", coda_normalise="sum")
 
 
-def test_empty_and_padded_memories(attention):
+@pytest.mark.parametrize("cached", [False, True])
+def test_empty_and_padded_memories(attention, cached):
     x = torch.randn(2, 8, 2, 2, dtype=torch.float64)
     memory = torch.randn(2, 3, 8, 2, 2, dtype=torch.float64)
-    keys, values = attention.project(memory)
-    # sample 0 has 3 entries, sample 1 only its first; sample 1 of a second call has none
-    valid = torch.tensor([[True, True, True], [True, False, False]])
+    project = attention if cached else None
+    # sample 0 has 3 entries, sample 1 only its first; sample 1 of a second read has none
+    memories = _memories(memory, [3, 1], project)
+    keys, values, valid = attention.gather(memories, x)
+    assert valid.tolist() == [[True] * 12, [True] * 4 + [False] * 8]
+    assert keys[1, :, 4:].abs().max() == 0 and values[1, :, 4:].abs().max() == 0
     for coda in (False, True):
-        flags = torch.tensor([coda, coda])
-        both = attention(x, keys, values, valid, flags)
-        alone = attention(x[1:], keys[1:, :1], values[1:, :1], valid[1:, :1], flags[1:])
+        both = _read(attention, x, memories, coda)
+        alone = _read(attention, x[1:], memories[1:], coda)
         torch.testing.assert_close(both[1:], alone)
-        empty = attention(x, keys, values, torch.tensor([[True] * 3, [False] * 3]), flags)
+        empty = _read(attention, x, _memories(memory, [3, 0], project), coda)
         torch.testing.assert_close(empty[1], x[1])
-    mixed = attention(x, keys, values, valid, torch.tensor([True, False]))
-    torch.testing.assert_close(mixed[0], attention(x, keys, values, valid, torch.tensor([True, True]))[0])
-    torch.testing.assert_close(mixed[1], attention(x, keys, values, valid, torch.tensor([False, False]))[1])
+    torch.testing.assert_close(_read(attention, x, _memories(memory, [0, 0], project), True), x)
+    mixed = _read(attention, x, memories, [True, False])
+    torch.testing.assert_close(mixed[0], _read(attention, x, memories, True)[0])
+    torch.testing.assert_close(mixed[1], _read(attention, x, memories, False)[1])
 
 
 def test_auto_attention_uses_coda_above_the_crowd_threshold():
@@ -193,11 +211,14 @@ def test_quality_score_range():
     assert abs(scores[1].item() - 1.0) < 1e-3  # anywhere away from the border
     assert 0.9 < scores[2].item() < 1.0  # centred between cells: a little lower
     torch.testing.assert_close(scores[3], torch.tensor(0.0))
-    # by hand: clamp, +0.5, blur, max
-    kernel = q.kernel[0, 0].double()
-    padded = torch.nn.functional.pad(maps[0, 0].double().clamp(0, 1) + 0.5, (6, 6, 6, 6))
-    blurred = torch.nn.functional.conv2d(padded[None, None], kernel[None, None])
-    assert abs(blurred.max().item() - q.raw(maps)[0, 0].item()) < 1e-5
+    # by hand: clamp, +0.5, blur with the 13x13 Gaussian of sigma 2 (zeros outside), max
+    r = torch.arange(-6, 7, dtype=torch.float64)
+    g = torch.exp(-r**2 / 8)
+    kernel = g[:, None] * g[None, :] / g.sum() ** 2
+    for j in range(3):
+        padded = torch.nn.functional.pad(maps[0, j].double().clamp(0, 1) + 0.5, (6, 6, 6, 6))
+        blurred = torch.nn.functional.conv2d(padded[None, None], kernel[None, None])
+        assert abs(blurred.max().item() - q.raw(maps)[0, j].item()) < 1e-5
 
 
 def _kfr_setup():
