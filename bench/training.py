@@ -250,7 +250,9 @@ def build_sampler(method: TemporalPoseMethod, dataset: Any, videos: list, config
 
     trains_on = joint_rule(dataset.protocol, config.train_joints)
     cfg = method.config
-    geometry = SampleGeometry(cfg.crop_size, cfg.box_padding, cfg.heatmap_stride, cfg.target_sigma)
+    window = cfg.crop_window if cfg.crop_mode == "track_window" else 0
+    geometry = SampleGeometry(cfg.crop_size, cfg.crop_padding, cfg.heatmap_stride, cfg.target_sigma,
+                              window)
     index = ClipIndex(videos, method.clip_spec(), trains_on=trains_on,
                       real=dataset.skeleton.evaluated, max_gap=config.max_gap,
                       min_joints=config.min_joints)

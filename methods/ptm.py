@@ -175,13 +175,15 @@ class PoseTemporalMemory(TopDownMethod):
 
     # -- state ----------------------------------------------------------------------------
     def reset(self) -> None:
+        super().reset()
         self.store.clear()
 
     def end_tracks(self, track_ids: Iterable[int]) -> None:
+        super().end_tracks(track_ids)
         self.store.drop(track_ids)
 
     def state_bytes(self) -> int:
-        return self.store.nbytes()
+        return super().state_bytes() + self.store.nbytes()
 
     # -- read / write ---------------------------------------------------------------------
     def use_coda(self, num_persons: torch.Tensor) -> torch.Tensor:

@@ -82,15 +82,18 @@ class StageOneMethod(TopDownMethod):
 
     # -- state ----------------------------------------------------------------------------
     def reset(self) -> None:
+        super().reset()
         self.tracks.clear()
 
     def end_tracks(self, track_ids: Iterable[int]) -> None:
+        super().end_tracks(track_ids)
         for t in track_ids:
             self.tracks.pop(int(t), None)
 
     def state_bytes(self) -> int:
-        return sum(t.numel() * t.element_size() if isinstance(t, torch.Tensor) else t.nbytes
-                   for state in self.tracks.values() for t in state)
+        return super().state_bytes() + sum(
+            t.numel() * t.element_size() if isinstance(t, torch.Tensor) else t.nbytes
+            for state in self.tracks.values() for t in state)
 
     # -- what subclasses define -------------------------------------------------------------
     @abc.abstractmethod

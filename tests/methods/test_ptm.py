@@ -15,6 +15,7 @@ from vposebench.methods.memory import (
     TrackMemory,
     WriteActivity,
     WriteRule,
+    memory_width,
     to_heads,
     write,
 )
@@ -359,3 +360,56 @@ def test_state_is_per_track_and_describe_counts_full_memory():
     store.get(3)
     store.drop([3, 4])
     assert not store.tracks
+
+
+@pytest.mark.parametrize("preset", ["tiny", "small"])
+@pytest.mark.parametrize("backbone", ["simplebaseline", "cpn"])
+def test_default_heads_keep_eight_dimensions_per_head(preset, backbone):
+    method = build_method("ptm", POSETRACK18, preset=preset, backbone=backbone)
+    att, c = method.memory, method.net.feature_channels
+    assert att.embed // att.heads >= 8 and c % att.heads == 0
+    assert (method.config.heads, method.config.embed_channels) == (att.heads, att.embed)
+    explicit = build_method("ptm", POSETRACK18, preset=preset, backbone=backbone, heads=1, embed_channels=16)
+    assert (explicit.memory.heads, explicit.memory.embed) == (1, 16)
+
+
+def test_memory_width_rule_at_the_paper_sizes_and_errors():
+    assert memory_width(2048) == (8, 256)  # SimpleBaseline ResNet-50 C5: head dimension 32
+    assert memory_width(256) == (8, 64)  # CPN's C5 lateral, SimpleBaseline small: 8
+    assert memory_width(64) == (2, 16) and memory_width(32) == (1, 8)  # the tiny models
+    assert memory_width(256, heads=4) == (4, 64) and memory_width(256, embed=128) == (8, 128)
+    with pytest.raises(UserError, match="heads"):
+        memory_width(256, heads=3)
+    with pytest.raises(UserError, match="heads"):
+        build_method("ptm", POSETRACK18, preset="tiny", heads=5)
+
+
+def _record_reads(method):
+    """(stored entries per clip, grad enabled) at every read."""
+    reads = []
+    read = method.read
+
+    def spy(x, memories, num_persons):
+        reads.append(([len(m) for m in memories], torch.is_grad_enabled()))
+        return read(x, memories, num_persons)
+
+    method.read = spy
+    return reads
+
+
+@pytest.mark.parametrize("loss_frames", [None, 2])
+def test_training_clips_fill_the_memory_to_capacity(loss_frames):
+    torch.manual_seed(0)
+    method = build_method("ptm", POSETRACK18, preset="tiny", capacity=3, loss_frames=loss_frames,
+                          train_quality_gate=False).train()
+    assert method.config.clip_length == 4 and method.clip_spec().length == 4  # capacity + 1
+    reads = _record_reads(method)
+    loss = method.loss(_clip_batch(method, k=4))
+    assert [r[0] for r in reads] == [[0, 0], [1, 1], [2, 2], [3, 3]]  # the last frame: full
+    warm = 4 - (loss_frames or 4)
+    assert [r[1] for r in reads] == [False] * warm + [True] * (4 - warm)
+    loss.backward()
+    assert method.memory.alpha_logit.grad is not None and torch.isfinite(loss)
+    with pytest.raises(UserError, match="loss_frames"):
+        build_method("ptm", POSETRACK18, preset="tiny", capacity=3, loss_frames=5)
+    assert build_method("ptm", POSETRACK18, preset="tiny", clip_length=6).clip_spec().length == 6
