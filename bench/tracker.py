@@ -23,7 +23,6 @@ from scipy.optimize import linear_sum_assignment
 
 from .boxes import box_iou
 
-
 #: frames a track survives without a box by default: the longest occlusion or missed-detection
 #: episode the synthetic generator makes is about 6 frames (docs/methods.md, "Tracker")
 DEFAULT_MAX_AGE = 8

@@ -91,6 +91,19 @@ def test_methods_crop_a_track_window_alike_and_forget_it(name):
     assert not method.windows.tracks
 
 
+def _record_stage1(method):
+    """The extra Stage-1 input of every decode call."""
+    seen = []
+    decode = method.net.decode
+
+    def spy(main, skips, extra=None):
+        seen.append(extra.clone())
+        return decode(main, skips, extra)
+
+    method.net.decode = spy
+    return seen
+
+
 def test_refine_in_a_fixed_crop_sees_the_previous_heatmaps_unmoved():
     """Within a window the crop is the same, so aligned and unaligned previous heatmaps agree:
     the person's displacement is in the input (the displacement-unaware comparator)."""
@@ -100,9 +113,7 @@ def test_refine_in_a_fixed_crop_sees_the_previous_heatmaps_unmoved():
         torch.manual_seed(0)
         method = build_method("refine", POSETRACK18, preset="tiny", crop_mode="track_window",
                               crop_window=8, align_previous=align).eval()
-        extras = []
-        decode = method.net.decode
-        method.net.decode = lambda main, skips, extra=None: extras.append(extra.clone()) or decode(main, skips, extra)
+        extras = _record_stage1(method)
         previous = [method.step(_frame(t)).heatmaps for t in range(3)]
         torch.testing.assert_close(extras[1], previous[0])
         torch.testing.assert_close(extras[2], previous[1])
