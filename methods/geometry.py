@@ -58,17 +58,17 @@ def grid_matrices(matrices: np.ndarray, stride: float) -> np.ndarray:
 
 def invert_matrices(matrices: np.ndarray) -> np.ndarray:
     """Inverses of a (P, 2, 3) batch of affine matrices (`invert_matrix` for each row)."""
-    matrices = np.asarray(matrices, dtype=np.float64)
-    if not len(matrices):
-        return matrices
-    linear = np.linalg.inv(matrices[:, :, :2])
-    offset = -np.einsum("pij,pj->pi", linear, matrices[:, :, 2])
-    return np.concatenate([linear, offset[:, :, None]], axis=2)
+    m = np.asarray(matrices, dtype=np.float64)
+    a, b, c, d = m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1]
+    det = a * d - b * c
+    linear = np.stack([np.stack([d, -b], axis=1), np.stack([-c, a], axis=1)], axis=1) / det[:, None, None]
+    offset = -(linear @ m[:, :, 2:])
+    return np.concatenate([linear, offset], axis=2)
 
 
 def apply_matrices(points: np.ndarray, matrices: np.ndarray) -> np.ndarray:
     """(P, J, 2) points through (P, 2, 3) matrices, one per row."""
-    return np.einsum("pij,pkj->pki", matrices[:, :, :2], points) + matrices[:, None, :, 2]
+    return points @ matrices[:, :, :2].transpose(0, 2, 1) + matrices[:, None, :, 2]
 
 
 def _homogeneous(matrices: np.ndarray) -> np.ndarray:

@@ -123,54 +123,43 @@ class MemoryAttention(nn.Module):
         values = to_heads(self.value(flat), self.heads)
         return keys.reshape(*lead, *keys.shape[1:]), values.reshape(*lead, *values.shape[1:])
 
-    def gather(self, memories: list[TrackMemory], like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The stored cells of each memory as keys (B, N, l, c_bar/N) and values
-        (B, N, l, C/N), zero-padded to the longest memory, and the (B, l) mask of stored
-        cells. Maps stored as they are are projected here, all persons in one batch."""
+    def gather(self, store: MemoryStore, slots: np.ndarray, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The stored cells of these slots as keys (B, N, l, c_bar/N) and values (B, N, l, C/N),
+        and the (B, l) mask of the cells that hold an entry (None when all do). Maps stored as
+        they are are projected here, all persons in one batch."""
         b, _, h, w = like.shape
         n = h * w
-        lengths = [len(m) for m in memories]
-        longest = max(lengths, default=0)
         dk, dv = self.embed // self.heads, self.channels // self.heads
-        if longest == 0:
+        sizes = store.size[slots] if len(store.size) else np.zeros(b, dtype=np.int64)
+        if store.parts is None or not sizes.any():
             return (like.new_zeros(b, self.heads, n, dk), like.new_zeros(b, self.heads, n, dv),
                     torch.zeros(b, n, dtype=torch.bool, device=like.device))
-        filled = [m for m in memories if len(m)]
-        if len(filled[0].parts) == 2:  # cached projections: (N, L, H*W, d) per memory
-            keys = [m.parts[0] for m in filled]
-            values = [m.parts[1] for m in filled]
-        else:
-            k, v = self.project(torch.cat([m.parts[0] for m in filled]))  # (sum L, N, H*W, d)
-            counts = [len(m) for m in filled]
-            keys = [t.transpose(0, 1) for t in k.split(counts)]
-            values = [t.transpose(0, 1) for t in v.split(counts)]
-        cells = torch.tensor(lengths, device=like.device)[:, None] * n
-        valid = torch.arange(longest * n, device=like.device)[None, :] < cells
-        if len(filled) == b and min(lengths) == longest:
-            return (torch.stack(keys).view(b, self.heads, -1, dk),
-                    torch.stack(values).view(b, self.heads, -1, dv), valid)
-        out_k = keys[0].new_zeros(b, self.heads, longest, n, dk)
-        out_v = values[0].new_zeros(b, self.heads, longest, n, dv)
-        rows = [i for i, length in enumerate(lengths) if length]
-        for i, key, value in zip(rows, keys, values):
-            out_k[i, :, : key.shape[1]] = key
-            out_v[i, :, : value.shape[1]] = value
-        return out_k.view(b, self.heads, -1, dk), out_v.view(b, self.heads, -1, dv), valid
+        parts = store.stored(slots)
+        capacity = store.capacity
+        if len(parts) == 2:  # cached projections: (B, N, L, H*W, d)
+            keys, values = parts[0].view(b, self.heads, -1, dk), parts[1].view(b, self.heads, -1, dv)
+        else:  # maps (B, L, C, H, W): project the stored ones
+            k, v = self.project(parts[0])  # (B, L, N, H*W, d)
+            keys = k.transpose(1, 2).reshape(b, self.heads, -1, dk)
+            values = v.transpose(1, 2).reshape(b, self.heads, -1, dv)
+        if (sizes == capacity).all():
+            return keys, values, None
+        cells = torch.from_numpy(sizes * n).to(like.device)[:, None]
+        valid = torch.arange(capacity * n, device=like.device)[None, :] < cells
+        return keys, values, valid
 
-    def weights(self, q: torch.Tensor, k: torch.Tensor, valid: torch.Tensor, coda: bool,
-                padded: bool | None = None) -> torch.Tensor:
+    def weights(self, q: torch.Tensor, k: torch.Tensor, valid: torch.Tensor | None, coda: bool) -> torch.Tensor:
         """Attention weights (B, N, n, l) for queries (B, N, n, dk), keys (B, N, l, dk) and a
-        (B, l) validity mask (padding of shorter memories; `padded`: whether any is False)."""
+        (B, l) mask of the stored cells (None: all are; the rest is padding of shorter
+        memories)."""
         s = q @ k.transpose(-1, -2)
-        mask = valid[:, None, None, :]
-        if padded is None:
-            padded = not bool(valid.all())
+        mask = None if valid is None else valid[:, None, None, :]
         if not coda:
             logits = s * self.scale
-            if padded:
+            if mask is not None:
                 logits = logits.masked_fill(~mask, float("-inf"))
             logits = logits.clamp(min=logits.amax(dim=-1, keepdim=True) - LOGIT_RANGE)
-            if padded:
+            if mask is not None:
                 logits = logits.masked_fill(~mask, float("-inf"))
             return torch.softmax(logits, dim=-1)
         b, n_heads, n, dk = q.shape
@@ -178,38 +167,40 @@ class MemoryAttention(nn.Module):
         d = d.view_as(s)
         dissimilar = torch.sigmoid((d * self.dis_scale).clamp(min=SIGMOID_FLOOR))
         w = torch.tanh(s * self.sim_scale) * (2.0 * dissimilar)
-        if padded:
+        if mask is not None:
             w = w * mask
         if self.coda_normalise == "mean":
-            w = w / valid.sum(dim=1).clamp(min=1).view(-1, 1, 1, 1)
+            stored = k.shape[2] if valid is None else valid.sum(dim=1).clamp(min=1).view(-1, 1, 1, 1)
+            w = w / stored
         return w
 
     def forward(self, x: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-                valid: torch.Tensor, coda: torch.Tensor) -> torch.Tensor:
+                valid: torch.Tensor | None, coda: torch.Tensor) -> torch.Tensor:
         """y for current maps x (B, C, H, W), stored keys (B, N, l, c_bar/N) and values
-        (B, N, l, C/N) (see `gather`), `valid` (B, l) stored cells, `coda` (B,) bool per sample."""
+        (B, N, l, C/N) and the (B, l) mask of stored cells (see `gather`), `coda` (B,) bool
+        per sample."""
         b, c, h, w = x.shape
-        padded = not bool(valid.all())
         nonempty = None
-        if padded:
+        if valid is not None:
             nonempty = valid.any(dim=1)
             if not bool(nonempty.any()):
                 return x
             # a memory of padding only still needs finite softmax inputs: treat it as all
             # valid (its output is replaced by x below)
             valid = valid | ~nonempty[:, None]
-            padded = not bool(valid.all())
+            if bool(valid.all()):
+                valid = None
         q = to_heads(self.query(x), self.heads)
         kinds = coda.tolist()
         mixed = None
         for use_coda in sorted(set(kinds)):
             if use_coda:
-                att = self.weights(q, keys, valid, True, padded) @ values  # (B, N, n, C/N)
+                att = self.weights(q, keys, valid, True) @ values  # (B, N, n, C/N)
             elif x.is_cuda:  # softmax_i(s / sqrt(c_bar / N)) V, fused (no n x l weights kept)
-                mask = valid[:, None, None, :] if padded else None
+                mask = None if valid is None else valid[:, None, None, :]
                 att = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=self.scale)
             else:  # on the CPU the same in plain ops: SDPA's CPU fallback took twice as long
-                att = self.weights(q, keys, valid, False, padded) @ values
+                att = self.weights(q, keys, valid, False) @ values
             if mixed is None:
                 mixed = att
             else:
@@ -258,111 +249,141 @@ class QualityScore(nn.Module):
         return (self.raw(heatmaps) - self.empty) / (self.ideal - self.empty)
 
 
-@dataclasses.dataclass
-class TrackMemory:
-    """One track's memory: a FIFO of stored maps (or their projections) and a keypoint bank.
+class MemoryStore:
+    """Every track's memory in one set of tensors, a slot per track: a FIFO of stored maps (or
+    their projections) and a keypoint feature bank.
 
     An entry is (map,) (C, H, W) or, with cached projections, (key, value) in head layout
-    (N, H*W, c_bar/N) and (N, H*W, C/N). The entries are kept stacked, one tensor per part:
-    maps (L, C, H, W), keys (N, L, H*W, c_bar/N), values (N, L, H*W, C/N), so a read takes a
-    track's cells as one view. Once full, an entry replaces the oldest in place (without
-    autograd; with it, the oldest is dropped by a copy): the slots are then in ring order,
-    which the read does not depend on (it sums or normalises over all stored cells).
+    (N, H*W, c_bar/N) and (N, H*W, C/N). A slot holds `capacity` entries, so the parts are
+    maps (S, L, C, H, W) or keys (S, N, L, H*W, c_bar/N) and values (S, N, L, H*W, C/N), with
+    L = capacity; a read of the tracks in slot order uses them as they are, and a write
+    stores all persons' entries with one indexed copy per part. A slot fills 0, 1, ...; once
+    full, an entry replaces the slot's oldest (a ring: the read sums or normalises over all
+    stored cells, so their order does not matter). Under autograd the parts are copied before
+    a write, so earlier reads keep what they read. A track's slot is made when it first
+    appears and removed (the others moved up) when it ends: the bytes held are the bytes
+    reported, `capacity` entries per track from its first write on.
     """
-
-    capacity: int
-    #: the stacked entries, one tensor per part (None while empty)
-    parts: tuple[torch.Tensor, ...] | None = None
-    #: entries held, and the slot of the oldest one
-    size: int = 0
-    oldest: int = 0
-    #: keypoint feature bank: (J, C) vectors, which joints hold one, their image positions
-    bank: torch.Tensor | None = None
-    bank_valid: np.ndarray | None = None
-    bank_xy: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return self.size
-
-    @staticmethod
-    def entry_axis(parts: tuple[torch.Tensor, ...]) -> int:
-        """Where entries stack: 0 for maps, 1 for (key, value) projections (head layout)."""
-        return 1 if len(parts) == 2 else 0
-
-    def append(self, entry: tuple[torch.Tensor, ...]) -> None:
-        """Store an entry (tensors the memory may keep); the oldest is dropped when over
-        capacity (FIFO)."""
-        axis = self.entry_axis(entry)
-        if self.size == self.capacity and not torch.is_grad_enabled():
-            for p, t in zip(self.parts, entry):
-                p.select(axis, self.oldest).copy_(t)
-            self.oldest = (self.oldest + 1) % self.capacity
-            return
-        new = tuple(t.unsqueeze(axis) for t in entry)
-        if self.parts is None:  # a copy of its own: the bytes reported are the bytes held
-            self.parts = tuple(t.clone(memory_format=torch.contiguous_format) for t in new)
-        elif self.size < self.capacity:
-            self.parts = tuple(torch.cat([p, t], dim=axis) for p, t in zip(self.parts, new))
-        else:  # keep the autograd history of earlier reads intact: drop the oldest by a copy
-            order = self.chronological()[1:]
-            self.parts = tuple(torch.cat([p.index_select(axis, order), t], dim=axis)
-                               for p, t in zip(self.parts, new))
-            self.oldest = 0
-        self.size = min(self.size + 1, self.capacity)
-
-    def chronological(self) -> torch.Tensor:
-        """Slots of the stored entries, oldest first."""
-        device = self.parts[0].device if self.parts else None
-        return (torch.arange(self.size, device=device) + self.oldest) % max(self.size, 1)
-
-    @property
-    def entries(self) -> list[tuple[torch.Tensor, ...]]:
-        """The stored entries, oldest first (views)."""
-        if self.parts is None:
-            return []
-        axis = self.entry_axis(self.parts)
-        return [tuple(p.select(axis, int(slot)) for p in self.parts) for slot in self.chronological()]
-
-    def save_keypoints(self, joints: np.ndarray, vectors: torch.Tensor, xy: np.ndarray, num_joints: int) -> None:
-        if self.bank is None:
-            self.bank = vectors.new_zeros(num_joints, vectors.shape[1])
-            self.bank_valid = np.zeros(num_joints, dtype=bool)
-            self.bank_xy = np.zeros((num_joints, 2))
-        self.bank[_indices(self.bank, joints)[0]] = vectors
-        self.bank_valid[joints] = True
-        self.bank_xy[joints] = xy
-
-    def map_bytes(self) -> int:
-        """Bytes of the stored maps (or projections)."""
-        return sum(p.numel() * p.element_size() for p in self.parts or ())
-
-    def nbytes(self) -> int:
-        bank = 0 if self.bank is None else self.bank.numel() * self.bank.element_size()
-        return self.map_bytes() + bank
-
-
-class MemoryStore:
-    """Track id -> TrackMemory; a memory is created when a track first appears."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.tracks: dict[int, TrackMemory] = {}
-
-    def get(self, track_id: int) -> TrackMemory:
-        mem = self.tracks.get(track_id)
-        if mem is None:
-            mem = self.tracks[track_id] = TrackMemory(self.capacity)
-        return mem
-
-    def drop(self, track_ids: Iterable[int]) -> None:
-        for t in track_ids:
-            self.tracks.pop(int(t), None)
+        self.clear()
 
     def clear(self) -> None:
-        self.tracks.clear()
+        #: track id -> slot
+        self.slots: dict[int, int] = {}
+        #: the stacked entries, one tensor per part (None before the first write)
+        self.parts: tuple[torch.Tensor, ...] | None = None
+        #: per slot: entries held, and the position of the oldest once full
+        self.size = np.zeros(0, dtype=np.int64)
+        self.oldest = np.zeros(0, dtype=np.int64)
+        #: keypoint feature bank: (S, J, C) vectors, which joints hold one, their image positions
+        self.bank: torch.Tensor | None = None
+        self.bank_valid = np.zeros((0, 0), dtype=bool)
+        self.bank_xy = np.zeros((0, 0, 2))
+
+    def slots_for(self, track_ids: Iterable[int]) -> np.ndarray:
+        """The slots of these tracks, new (empty) ones for tracks seen the first time."""
+        out = []
+        for t in track_ids:
+            slot = self.slots.get(int(t))
+            if slot is None:
+                slot = self.slots[int(t)] = len(self.slots)
+            out.append(slot)
+        grow = len(self.slots) - len(self.size)
+        if grow:
+            self.size = np.concatenate([self.size, np.zeros(grow, dtype=np.int64)])
+            self.oldest = np.concatenate([self.oldest, np.zeros(grow, dtype=np.int64)])
+        return np.asarray(out, dtype=np.int64)
+
+    def drop(self, track_ids: Iterable[int]) -> None:
+        """Free the slots of ended tracks (the remaining slots move up)."""
+        gone = {self.slots[int(t)] for t in track_ids if int(t) in self.slots}
+        if not gone:
+            return
+        keep = [s for s in range(len(self.size)) if s not in gone]
+        moved = {old: new for new, old in enumerate(keep)}
+        self.slots = {track: moved[slot] for track, slot in self.slots.items() if slot not in gone}
+        index = torch.as_tensor(keep, dtype=torch.int64)
+        if self.parts is not None:
+            self.parts = tuple(p.index_select(0, index.to(p.device)) for p in self.parts)
+        if self.bank is not None:
+            self.bank = self.bank.index_select(0, index.to(self.bank.device))
+            self.bank_valid, self.bank_xy = self.bank_valid[keep], self.bank_xy[keep]
+        self.size, self.oldest = self.size[keep], self.oldest[keep]
+
+    @staticmethod
+    def entry_axis(parts: tuple[torch.Tensor, ...]) -> int:
+        """Where a slot's entries stack: 0 for maps, 1 for (key, value) projections."""
+        return 1 if len(parts) == 2 else 0
+
+    def _grown(self, like: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """The parts with a slot for every track (zeros in new slots)."""
+        slots = len(self.size)
+        axis = self.entry_axis(like)
+        if self.parts is not None and self.parts[0].shape[0] == slots:
+            return self.parts
+        shapes = [(*t.shape[:axis], self.capacity, *t.shape[axis:]) for t in like]
+        have = 0 if self.parts is None else self.parts[0].shape[0]
+        new = tuple(t.new_zeros(slots - have, *shape) for t, shape in zip(like, shapes))
+        return new if self.parts is None else tuple(torch.cat([p, z]) for p, z in zip(self.parts, new))
+
+    def append(self, slots: np.ndarray, entries: tuple[torch.Tensor, ...]) -> None:
+        """Store entry i of `entries` (one (P, ...) tensor per part) in slot slots[i]; the
+        oldest is replaced when a slot is full (FIFO). Slots must be distinct."""
+        parts = self._grown(tuple(t[0] for t in entries))
+        if torch.is_grad_enabled():
+            parts = tuple(p.clone() for p in parts)
+        full = self.size[slots] == self.capacity
+        position = np.where(full, self.oldest[slots], self.size[slots])
+        rows = _indices(parts[0], slots, position)
+        for part, entry in zip(parts, entries):
+            if self.entry_axis(parts) == 1:
+                part[rows[0], :, rows[1]] = entry
+            else:
+                part[rows[0], rows[1]] = entry
+        self.parts = parts
+        self.oldest[slots] = np.where(full, (position + 1) % self.capacity, self.oldest[slots])
+        self.size[slots] = np.minimum(self.size[slots] + 1, self.capacity)
+
+    def stored(self, slots: np.ndarray) -> tuple[torch.Tensor, ...]:
+        """The parts of these slots, (B, ...) each (the parts themselves for all slots in order)."""
+        if len(slots) == self.parts[0].shape[0] and np.array_equal(slots, np.arange(len(slots))):
+            return self.parts
+        index = _indices(self.parts[0], slots)[0]
+        return tuple(p.index_select(0, index) for p in self.parts)
+
+    def entries(self, track_id: int) -> list[tuple[torch.Tensor, ...]]:
+        """A track's stored entries, oldest first (views)."""
+        slot = self.slots[int(track_id)]
+        if self.parts is None or slot >= self.parts[0].shape[0]:
+            return []
+        axis = self.entry_axis(self.parts)
+        size, oldest = int(self.size[slot]), int(self.oldest[slot])
+        return [tuple(p[slot].select(axis, (oldest + i) % size) for p in self.parts)
+                for i in range(size)]
+
+    def save_keypoints(self, slots: np.ndarray, joints: np.ndarray, vectors: torch.Tensor,
+                       xy: np.ndarray, num_joints: int) -> None:
+        """Keep vectors (K, C) and image positions (K, 2) of joints[k] of slots[k]."""
+        count = len(self.size)
+        if self.bank is None or self.bank.shape[0] < count:
+            have = 0 if self.bank is None else self.bank.shape[0]
+            zeros = vectors.new_zeros(count - have, num_joints, vectors.shape[1])
+            self.bank = zeros if self.bank is None else torch.cat([self.bank, zeros])
+            self.bank_valid = np.concatenate([self.bank_valid.reshape(have, num_joints),
+                                              np.zeros((count - have, num_joints), dtype=bool)])
+            self.bank_xy = np.concatenate([self.bank_xy.reshape(have, num_joints, 2),
+                                           np.zeros((count - have, num_joints, 2))])
+        at = _indices(self.bank, slots, joints)
+        self.bank[at[0], at[1]] = vectors.to(self.bank.dtype)
+        self.bank_valid[slots, joints] = True
+        self.bank_xy[slots, joints] = xy
 
     def nbytes(self) -> int:
-        return sum(m.nbytes() for m in self.tracks.values())
+        """Bytes of the stored entries and the keypoint bank."""
+        tensors = (*(self.parts or ()), *(() if self.bank is None else (self.bank,)))
+        return sum(t.numel() * t.element_size() for t in tensors)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -410,20 +431,24 @@ def _indices(like: torch.Tensor, *arrays: np.ndarray) -> torch.Tensor:
     return t if like.device.type == "cpu" else t.to(like.device)
 
 
+def inside_grid(cells: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(..., 2) integer cells -> whether they lie on a (w, h) grid."""
+    w, h = size
+    return (cells[..., 0] >= 0) & (cells[..., 0] < w) & (cells[..., 1] >= 0) & (cells[..., 1] < h)
+
+
 def feature_cells(points: np.ndarray, image_to_feature: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Image points (P, J, 2) -> nearest feature cells (P, J, 2) int and whether inside."""
     cells = np.rint(apply_matrices(points, image_to_feature)).astype(np.int64)
-    w, h = size
-    inside = (cells[..., 0] >= 0) & (cells[..., 0] < w) & (cells[..., 1] >= 0) & (cells[..., 1] < h)
-    return cells, inside
+    return cells, inside_grid(cells, size)
 
 
-def write(memories: list[TrackMemory], y: torch.Tensor, quality: torch.Tensor,
+def write(store: MemoryStore, slots: np.ndarray, y: torch.Tensor, quality: torch.Tensor,
           heatmaps: torch.Tensor, crop_matrices: np.ndarray, heatmap_stride: int,
           feature_stride: int, real: np.ndarray, rule: WriteRule, gate: bool = True,
           project: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None) -> WriteActivity:
-    """The write for a batch of persons (PTM paper, Sec. 2.2, "Write operation"); returns
-    what it did.
+    """The write for a batch of persons (PTM paper, Sec. 2.2, "Write operation") into their
+    tracks' slots of `store`; returns what it did.
 
     For each person: keypoint feature replacement (joints above `kfr_high` save their cell's
     vector of y and their image position in the track's bank; joints below `kfr_low` get
@@ -434,51 +459,45 @@ def write(memories: list[TrackMemory], y: torch.Tensor, quality: torch.Tensor,
     """
     n, c, fh, fw = y.shape
     q = quality.detach().cpu().numpy()
-    cells_hm, _ = argmax_cells(heatmaps.detach())
-    hm_points = cells_hm.cpu().numpy().astype(np.float64)
-    to_image = invert_matrices(grid_matrices(crop_matrices, heatmap_stride))
-    to_feature = grid_matrices(crop_matrices, feature_stride)
-    joint_xy = apply_matrices(hm_points, to_image)
-    pred_cells, pred_inside = feature_cells(joint_xy, to_feature, (fw, fh))
     num_joints = q.shape[1]
     stored = y
     high = np.zeros((n, num_joints), dtype=bool)
     low = np.zeros((n, num_joints), dtype=bool)
     if rule.kfr:
+        cells_hm = argmax_cells(heatmaps.detach())[0].cpu().numpy()
+        # a joint's feature cell: both grids are cut from the same crop, so a heatmap cell
+        # maps to the feature grid by the ratio of the strides (pixel centres aligned)
+        pred_cells = np.rint((cells_hm + 0.5) * (heatmap_stride / feature_stride) - 0.5).astype(np.int64)
+        pred_inside = inside_grid(pred_cells, (fw, fh))
         high = real & (q > rule.kfr_high) & pred_inside
-        hp, hj = np.nonzero(high)
-        at = _indices(y, hp, pred_cells[hp, hj, 1], pred_cells[hp, hj, 0])
-        saved = y[at[0], :, at[1], at[2]]
-        low_cells = np.zeros((n, num_joints, 2), dtype=np.int64)
-        rows = []
-        for p, mem in enumerate(memories):
-            if mem.bank is None:
-                continue
-            if rule.kfr_cell == "saved":
-                cells, inside = feature_cells(mem.bank_xy[None], to_feature[p:p + 1], (fw, fh))
-                cells, inside = cells[0], inside[0]
+        if store.bank is not None:
+            banked = slots < store.bank.shape[0]
+            has_vector = np.zeros((n, num_joints), dtype=bool)
+            has_vector[banked] = store.bank_valid[slots[banked]]
+            if rule.kfr_cell == "saved":  # the saved image position, through this frame's crop
+                saved_xy = np.zeros((n, num_joints, 2))
+                saved_xy[banked] = store.bank_xy[slots[banked]]
+                low_cells, low_inside = feature_cells(saved_xy, grid_matrices(crop_matrices, feature_stride),
+                                                      (fw, fh))
             else:
-                cells, inside = pred_cells[p], pred_inside[p]
-            low[p] = real & (q[p] < rule.kfr_low) & mem.bank_valid & inside
-            if low[p].any():
-                low_cells[p] = cells
-                rows.append(mem.bank[_indices(y, np.flatnonzero(low[p]))[0]])
-        if rows:  # overwrite the low joints' cells with their saved vectors
+                low_cells, low_inside = pred_cells, pred_inside
+            low = real & (q < rule.kfr_low) & has_vector & low_inside
+        if low.any():  # overwrite the low joints' cells with their saved vectors
             lp, lj = np.nonzero(low)
-            at = _indices(y, lp, low_cells[lp, lj, 1], low_cells[lp, lj, 0])
+            at = _indices(y, lp, low_cells[lp, lj, 1], low_cells[lp, lj, 0], slots[lp], lj)
             stored = y.clone()
-            stored[at[0], :, at[1], at[2]] = torch.cat(rows).to(y.dtype)
-        first = np.searchsorted(hp, np.arange(n + 1))
-        for p in np.flatnonzero(high.any(axis=1)):
-            memories[p].save_keypoints(np.flatnonzero(high[p]), saved[first[p]:first[p + 1]],
-                                       joint_xy[p, high[p]], num_joints)
+            stored[at[0], :, at[1], at[2]] = store.bank[at[3], at[4]].to(y.dtype)
+        if high.any():  # save the high joints' vectors (of y before replacement)
+            hp, hj = np.nonzero(high)
+            at = _indices(y, hp, pred_cells[hp, hj, 1], pred_cells[hp, hj, 0])
+            to_image = invert_matrices(grid_matrices(crop_matrices, heatmap_stride))
+            joint_xy = apply_matrices(cells_hm.astype(np.float64), to_image)
+            store.save_keypoints(slots[hp], hj, y[at[0], :, at[1], at[2]], joint_xy[hp, hj], num_joints)
     passes = np.ones(n, dtype=bool) if not gate else \
         q[:, real].sum(axis=1) > rule.write_threshold * real.sum()
     kept = np.flatnonzero(passes)
     if len(kept):
         chosen = stored if len(kept) == n else stored[_indices(y, kept)[0]]
-        parts = project(chosen) if project else (chosen,)
-        for p, *entry in zip(kept, *(t.unbind(0) for t in parts)):
-            memories[p].append(tuple(entry))
+        store.append(slots[kept], project(chosen) if project else (chosen,))
     return WriteActivity(person_frames=n, appended=len(kept), saved_joints=int(high.sum()),
                          replaced_joints=int(low.sum()), replaced_stored=int(low[passes].sum()))

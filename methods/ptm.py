@@ -37,7 +37,6 @@ from .memory import (
     MemoryAttention,
     MemoryStore,
     QualityScore,
-    TrackMemory,
     WriteActivity,
     WriteRule,
     memory_width,
@@ -193,25 +192,27 @@ class PoseTemporalMemory(TopDownMethod):
             return num_persons > self.config.crowd_threshold
         return torch.full_like(num_persons, mode == "coda", dtype=torch.bool)
 
-    def read(self, x: torch.Tensor, memories: list[TrackMemory], num_persons: torch.Tensor) -> torch.Tensor:
-        keys, values, valid = self.memory.gather(memories, x)
+    def read(self, x: torch.Tensor, store: MemoryStore, slots: np.ndarray,
+             num_persons: torch.Tensor) -> torch.Tensor:
+        """y for maps x (B, C, H, W) from the memories in `slots` of `store`."""
+        keys, values, valid = self.memory.gather(store, slots, x)
         return self.memory(x, keys, values, valid, self.use_coda(num_persons.to(x.device)))
 
-    def write(self, memories: list[TrackMemory], y: torch.Tensor, heatmaps: torch.Tensor,
+    def write(self, store: MemoryStore, slots: np.ndarray, y: torch.Tensor, heatmaps: torch.Tensor,
               crop_matrices: np.ndarray, gate: bool = True) -> WriteActivity:
         project = self.memory.project if self.config.cache_projections else None
-        return write(memories, y.detach(), self.quality(heatmaps), heatmaps, crop_matrices,
+        return write(store, slots, y.detach(), self.quality(heatmaps), heatmaps, crop_matrices,
                      self.net.heatmap_stride, self.net.feature_stride, self.real_joints, self.rule,
                      gate=gate, project=project)
 
     # -- inference ------------------------------------------------------------------------
     def infer(self, x: torch.Tensor, frame: FrameInput, matrices: np.ndarray) -> torch.Tensor:
         main, skips = self.net.encode(x)
-        memories = [self.store.get(int(t)) for t in frame.track_ids]
+        slots = self.store.slots_for(frame.track_ids)
         crowd = torch.full((len(x),), frame.num_persons, dtype=torch.int64)
-        y = self.read(main, memories, crowd)
+        y = self.read(main, self.store, slots, crowd)
         heatmaps = self.net.decode(y, skips)[-1]
-        self.activity.add(self.write(memories, y, heatmaps, matrices))
+        self.activity.add(self.write(self.store, slots, y, heatmaps, matrices))
         return heatmaps
 
     # -- training -------------------------------------------------------------------------
@@ -227,18 +228,18 @@ class PoseTemporalMemory(TopDownMethod):
         warm = k - (self.config.loss_frames or k)
         images = normalise(batch.images.flatten(0, 1)).view(b, k, 3, *batch.images.shape[2:4])
         store = MemoryStore(self.config.capacity)
-        memories = [store.get(i) for i in range(b)]
         matrices = batch.crop_matrices.numpy()
         if warm:
             with torch.no_grad():
-                self._run_frames(images[:, :warm], batch, memories, matrices, 0)
-        total = self._run_frames(images[:, warm:], batch, memories, matrices, warm)
+                self._run_frames(images[:, :warm], batch, store, matrices, 0)
+        total = self._run_frames(images[:, warm:], batch, store, matrices, warm)
         return total / (k - warm)
 
-    def _run_frames(self, images: torch.Tensor, batch: ClipBatch, memories: list[TrackMemory],
+    def _run_frames(self, images: torch.Tensor, batch: ClipBatch, store: MemoryStore,
                     matrices: np.ndarray, start: int) -> torch.Tensor:
         """Frames start.. of the clips in order (read, decode, write); the summed loss."""
         b, k = images.shape[:2]
+        slots = store.slots_for(range(b))
         main, skips = self.net.encode(images.flatten(0, 1))
 
         def frame(t: torch.Tensor, i: int) -> torch.Tensor:
@@ -247,11 +248,11 @@ class PoseTemporalMemory(TopDownMethod):
         total = main.new_zeros(())
         for i in range(k):
             t = start + i
-            y = self.read(frame(main, i), memories, batch.num_persons[:, t])
+            y = self.read(frame(main, i), store, slots, batch.num_persons[:, t])
             outputs = self.net.decode(y, tuple(frame(s, i) for s in skips))
             total = total + self.net.loss(outputs, batch.targets[:, t], batch.target_weight[:, t])
             if t < batch.length - 1:
-                self.write(memories, y, outputs[-1], matrices[:, t],
+                self.write(store, slots, y, outputs[-1], matrices[:, t],
                            gate=self.config.train_quality_gate)
         return total
 
@@ -262,14 +263,15 @@ class PoseTemporalMemory(TopDownMethod):
         main, skips = self.net.encode(x)
         _, c, h, w = main.shape
         heads = self.memory.heads
-        entry = ((main.new_zeros(heads, h * w, self.memory.embed // heads),
-                  main.new_zeros(heads, h * w, c // heads))
-                 if self.config.cache_projections else (torch.zeros_like(main[0]),))
-        mem = TrackMemory(self.config.capacity)
+        entry = ((main.new_zeros(1, heads, h * w, self.memory.embed // heads),
+                  main.new_zeros(1, heads, h * w, c // heads))
+                 if self.config.cache_projections else (torch.zeros_like(main),))
+        store = MemoryStore(self.config.capacity)
+        slots = store.slots_for([0])
         for _ in range(self.config.capacity):
-            mem.append(entry)
+            store.append(slots, entry)
         crowded = int(self.config.attention == "coda")
-        y = self.read(main, [mem], torch.tensor([self.config.crowd_threshold + crowded]))
+        y = self.read(main, store, slots, torch.tensor([self.config.crowd_threshold + crowded]))
         self.quality(self.net.decode(y, skips)[-1])
         if self.config.cache_projections:
             self.memory.project(y)

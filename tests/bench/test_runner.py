@@ -30,7 +30,7 @@ def test_runner_lists_every_frame_and_carries_state_over_unlabeled_frames(sticks
     assert [len(f.persons) for f in pred.frames] == [len(f.persons) for f in video.frames]
     assert [c[0] for c in calls] == [0, 1, 4, 5, 6, 7]
     assert all(c[1] == [0, 1] and c[2] == () for c in calls)  # same tracks across the gap
-    assert not method.store.tracks  # the runner resets the method after the video
+    assert not method.store.slots  # the runner resets the method after the video
     for frame in pred.frames[4:]:
         assert [p.track_id for p in frame.persons] == [0, 1]
         assert all(np.isfinite(p.score) and p.box is not None for p in frame.persons)

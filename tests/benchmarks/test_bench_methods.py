@@ -88,13 +88,14 @@ def test_bench_memory_overhead(benchmark, preset, name):
     frame = _frame()
     method.step(frame)
     if name == "ptm":  # fill each track's memory with copies of its first stored map
-        for memory in method.store.tracks.values():
-            while len(memory) < 16:
-                memory.append(memory.entries[0])
+        store = method.store
+        slots = store.slots_for(range(len(BOXES)))
+        first = tuple(torch.stack(parts) for parts in zip(*(store.entries(t)[0] for t in range(len(BOXES)))))
+        while store.size.min() < 16:
+            store.append(slots, first)
     benchmark.extra_info.update(threads=torch.get_num_threads(), preset=preset, persons=len(BOXES),
                                 state_bytes=method.state_bytes())
     out = benchmark(method.step, frame)
     assert out.keypoints.shape == (len(BOXES), 17, 3)
     if name == "ptm":
-        assert all(len(m) == 16 for m in method.store.tracks.values())
-        assert method.state_bytes() == sum(m.nbytes() for m in method.store.tracks.values())
+        assert (method.store.size == 16).all() and method.state_bytes() == method.store.nbytes()
