@@ -317,16 +317,19 @@ class MemoryStore:
         """Where a slot's entries stack: 0 for maps, 1 for (key, value) projections."""
         return 1 if len(parts) == 2 else 0
 
-    def _grown(self, like: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-        """The parts with a slot for every track (zeros in new slots)."""
+    def _grown(self, like: tuple[torch.Tensor, ...] | None = None) -> tuple[torch.Tensor, ...] | None:
+        """The parts with a slot for every track (zeros in new slots); `like` (one entry)
+        gives the shapes before the first write."""
         slots = len(self.size)
-        axis = self.entry_axis(like)
-        if self.parts is not None and self.parts[0].shape[0] == slots:
+        if self.parts is None:
+            if like is None:
+                return None
+            axis = self.entry_axis(like)
+            return tuple(t.new_zeros(slots, *t.shape[:axis], self.capacity, *t.shape[axis:]) for t in like)
+        have = self.parts[0].shape[0]
+        if have == slots:
             return self.parts
-        shapes = [(*t.shape[:axis], self.capacity, *t.shape[axis:]) for t in like]
-        have = 0 if self.parts is None else self.parts[0].shape[0]
-        new = tuple(t.new_zeros(slots - have, *shape) for t, shape in zip(like, shapes))
-        return new if self.parts is None else tuple(torch.cat([p, z]) for p, z in zip(self.parts, new))
+        return tuple(torch.cat([p, p.new_zeros(slots - have, *p.shape[1:])]) for p in self.parts)
 
     def append(self, slots: np.ndarray, entries: tuple[torch.Tensor, ...]) -> None:
         """Store entry i of `entries` (one (P, ...) tensor per part) in slot slots[i]; the
@@ -348,6 +351,7 @@ class MemoryStore:
 
     def stored(self, slots: np.ndarray) -> tuple[torch.Tensor, ...]:
         """The parts of these slots, (B, ...) each (the parts themselves for all slots in order)."""
+        self.parts = self._grown()
         if len(slots) == self.parts[0].shape[0] and np.array_equal(slots, np.arange(len(slots))):
             return self.parts
         index = _indices(self.parts[0], slots)[0]

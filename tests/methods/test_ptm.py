@@ -334,6 +334,9 @@ def test_reset_and_ended_tracks_forget():
     assert (method.activity.person_frames, method.activity.appended) == (4, 4)
     method.step(_frame(BOXES[:1], [0], ended=(1,)))
     assert set(method.store.slots) == {0}
+    # a track that appears next to one with a memory reads nothing (its slot is empty)
+    three = method.step(_frame(BOXES + [[20, 15, 70, 112]], [0, 5, 6]))
+    assert method.store.size.tolist() == [4, 1, 1] and np.isfinite(three.keypoints[:, :, :2]).any()
     method.reset()
     assert method.state_bytes() == 0 and not method.store.slots
     np.testing.assert_array_equal(method.step(_frame(BOXES, [0, 1])).keypoints, first)
