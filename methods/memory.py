@@ -46,7 +46,7 @@ MIN_HEAD_DIM = 8
 def memory_width(channels: int, heads: int | None = None, embed: int | None = None) -> tuple[int, int]:
     """(heads N, embedding c_bar) of the read for maps of `channels`.
 
-    Defaults: c_bar = c / 4, at most 256 (methods.md) and at least min(c, 8); N = 8 where that
+    Defaults: c_bar = c / 4, at most 256 (the method spec) and at least min(c, 8); N = 8 where that
     leaves c_bar / N >= 8, else as many heads as keep the head dimension at 8 (one head of
     c_bar when c_bar < 16). Explicit values are used as given; N must divide c_bar and c.
     """
