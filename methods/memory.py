@@ -1,5 +1,5 @@
-"""The pose temporal memory (PTM paper, Sec. 2): per-track FIFO stores, the attention read,
-the heatmap quality score, and the write with keypoint feature replacement.
+"""The pose temporal memory (PTM paper, Sec. 2): the store of per-track FIFOs, the attention
+read, the heatmap quality score, and the write with keypoint feature replacement.
 
 Read (Eq. 1-3), with x (n x c) the current map and m (l x c) the stored maps of one track:
 s_ij = (W_K m_i)^T (W_Q x_j), d_ij = -|W_K m_i - W_Q x_j|_1 (per head, by `torch.cdist` p=1);
@@ -10,8 +10,8 @@ gives y = x.
 
 Tensor layout: attention weights are kept as (batch, head, j, i) (query position j, memory
 position i), so "over i" is the last axis. Keys and values are kept per head, (head, cell,
-channel), cells of the stored entries one after another, so a read concatenates stored
-entries without reordering them.
+channel), the cells of a track's stored entries one after another (`MemoryStore`), so a
+read takes them as they lie.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ MIN_HEAD_DIM = 8
 def memory_width(channels: int, heads: int | None = None, embed: int | None = None) -> tuple[int, int]:
     """(heads N, embedding c_bar) of the read for maps of `channels`.
 
-    Defaults: c_bar = c / 4, at most 256 (the method spec) and at least min(c, 8); N = 8 where that
-    leaves c_bar / N >= 8, else as many heads as keep the head dimension at 8 (one head of
-    c_bar when c_bar < 16). Explicit values are used as given; N must divide c_bar and c.
+    Defaults: c_bar = c / 4, at most 256 (the method spec) and at least min(c, 8); N = 8 where
+    that leaves c_bar / N >= 8, else as many heads as keep the head dimension at 8 (one head
+    of c_bar when c_bar < 16). Explicit values are used as given; N must divide c_bar and c.
     """
     if embed is None:
         embed = max(min(channels // 4, 256), min(channels, MIN_HEAD_DIM))

@@ -7,9 +7,11 @@ heatmaps from the result y, then write: keypoint feature replacement and, if the
 quality is high enough, append y (detached) to the memory.
 
 Training runs clips of consecutive frames of one person online (memory built from the earlier
-frames of the clip, loss on every frame); by default it starts from a `baseline` checkpoint of
-the same backbone and trains the memory module only (`vposebench train --set
-init_checkpoint=...`).
+frames of the clip, loss on every frame or on the last `loss_frames`); a clip has capacity + 1
+frames by default, so training fills the memory the model is tested with. It usually starts
+from a `baseline` checkpoint of the same backbone (`vposebench train --set
+init_checkpoint=...`) and trains the memory module only (`train_scope=temporal`, what `auto`
+picks) or everything (`train_scope=all`).
 """
 
 from __future__ import annotations
