@@ -8,6 +8,7 @@ import torch
 
 from vposebench.errors import UserError
 from vposebench.interface import ClipBatch, FrameInput, build_method
+from vposebench.methods.geometry import normalise
 from vposebench.methods.memory import (
     MemoryAttention,
     MemoryStore,
@@ -432,3 +433,18 @@ def test_training_clips_fill_the_memory_to_capacity(loss_frames):
     with pytest.raises(UserError, match="loss_frames"):
         build_method("ptm", POSETRACK18, preset="tiny", capacity=3, loss_frames=5)
     assert build_method("ptm", POSETRACK18, preset="tiny", clip_length=6).clip_spec().length == 6
+
+
+def test_cpn_memory_on_p5_reaches_every_pyramid_level():
+    """The memory reads and writes CPN's C5 lateral (P5, the paper's (12, 9, 256) maps); its
+    output flows down GlobalNet's top-down pathway into every level and RefineNet."""
+    torch.manual_seed(0)
+    method = build_method("ptm", POSETRACK18, preset="tiny", backbone="cpn").eval()
+    x = normalise(torch.randint(0, 255, (1, 96, 64, 3), dtype=torch.uint8))
+    with torch.no_grad():
+        main, skips = method.net.encode(x)
+        assert main.shape[1] == method.net.feature_channels == 32 and main.shape[-2:] == (3, 2)
+        plain = method.net.decode(main, skips)
+        moved = method.net.decode(main + 0.5 * torch.randn_like(main), skips)
+    assert len(plain) == 5  # four GlobalNet levels and RefineNet
+    assert all(not torch.allclose(a, b) for a, b in zip(plain, moved))
