@@ -4,8 +4,10 @@ For each video: `method.reset()` and `tracker.reset()`; for each frame in order:
 from a box source (ground truth, jittered ground truth, a detections file) -> tracker ->
 `method.step()` -> a `FramePred`. Frames without boxes (with ground-truth boxes: the
 unlabeled frames) are listed with no persons and skip the tracker and the method, so tracks
-and method state carry over the gap. Every frame of the video is listed, in order, so
-predictions pair with the ground truth by position.
+and method state carry over the gap. A person without a box in a frame that has others keeps
+its track (and the method its state) for up to the tracker's `max_age` frames; the method is
+told that a track ended (`FrameInput.ended_tracks`) only when the tracker drops it. Every
+frame of the video is listed, in order, so predictions pair with the ground truth by position.
 
 Videos can be sharded over worker processes. Each worker rebuilds the method from a
 `MethodSpec` with the same thread count, and each video is processed from a reset state, so
@@ -37,7 +39,7 @@ from .formats import write_predictions
 from .interface import FrameInput, TemporalPoseMethod
 from .profiling import PhaseTimer
 from .structures import FramePred, PersonPred, VideoGT, VideoPred
-from .tracker import IoUTracker
+from .tracker import DEFAULT_MAX_AGE, IoUTracker
 
 
 @dataclasses.dataclass
@@ -200,6 +202,8 @@ class RunSpec:
     boxes: BoxSource = dataclasses.field(default_factory=GTBoxes)
     iou_threshold: float = 0.3
     matching: str = "greedy"
+    #: frames a track survives without a box (its method state with it)
+    max_age: int = DEFAULT_MAX_AGE
 
 
 def _run_shard(spec: RunSpec, names: list[str]) -> RunStats:
@@ -207,7 +211,7 @@ def _run_shard(spec: RunSpec, names: list[str]) -> RunStats:
     dataset = spec.dataset.open()
     videos = (spec.dataset.load(dataset, n) for n in names)
     return predict_videos(method, videos, spec.out_dir, boxes=spec.boxes,
-                          tracker=IoUTracker(spec.iou_threshold, spec.matching))
+                          tracker=IoUTracker(spec.iou_threshold, spec.matching, max_age=spec.max_age))
 
 
 def predict_dataset(spec: RunSpec, *, workers: int = 1, videos: list[str] | None = None,

@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -56,6 +56,12 @@ class TrainConfig(ConfigBase):
     #: adam (SimpleBaseline's) or sgd (with momentum, the TFC paper's)
     optimizer: str = "adam"
     lr: float = 1e-3
+    #: learning rate of the modules a method adds to its network (ptm's memory, tfc's scale
+    #: layer; None: lr) and of a method's mixing weight (ptm's alpha; None: temporal_lr).
+    #: Adam moves a parameter by about lr per step whatever its gradient, so alpha needs a
+    #: larger rate than the network to move far in a few hundred steps
+    temporal_lr: float | None = None
+    alpha_lr: float | None = None
     momentum: float = 0.9
     weight_decay: float = 0.0
     #: step (x lr_gamma at each milestone, given as fractions of the iterations), cosine or
@@ -92,6 +98,9 @@ class TrainConfig(ConfigBase):
     def validate(self) -> None:
         for name in ("iterations", "batch_size", "lr", "save_every", "image_cache"):
             positive(getattr(self, name), name)
+        for name in ("temporal_lr", "alpha_lr"):
+            if getattr(self, name) is not None:
+                positive(getattr(self, name), name)
         for name in ("momentum", "weight_decay", "warmup", "num_workers", "scale_factor",
                      "rotation_factor", "min_joints"):
             positive(getattr(self, name), name, zero=True)
@@ -199,11 +208,28 @@ def _initialise(method: TemporalPoseMethod, config: TrainConfig) -> str:
     return scope
 
 
-def _optimizer(params: list[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+def parameter_groups(method: TemporalPoseMethod, config: TrainConfig) -> list[dict[str, Any]]:
+    """The trainable parameters in groups with their own base learning rate: "network" (lr),
+    "temporal" (the method's added modules: temporal_lr) and "alpha" (its mixing weights:
+    alpha_lr). Empty groups are left out."""
+    alpha = {id(p) for p in method.alpha_parameters()} if hasattr(method, "alpha_parameters") else set()
+    temporal = {id(p) for m in method.temporal_modules() for p in m.parameters()} - alpha
+    temporal_lr = config.temporal_lr or config.lr
+    rates = {"network": config.lr, "temporal": temporal_lr, "alpha": config.alpha_lr or temporal_lr}
+    members: dict[str, list[torch.nn.Parameter]] = {name: [] for name in rates}
+    for p in method.parameters():
+        if p.requires_grad:
+            kind = "alpha" if id(p) in alpha else "temporal" if id(p) in temporal else "network"
+            members[kind].append(p)
+    return [{"params": params, "lr": rates[name], "base_lr": rates[name], "name": name}
+            for name, params in members.items() if params]
+
+
+def _optimizer(groups: list[dict[str, Any]], config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay)
-    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay)
 
 
 def _resume_point(out: Path, method: str, method_config: dict, train_config: dict,
@@ -228,7 +254,9 @@ def build_sampler(method: TemporalPoseMethod, dataset: VideoDataset, videos: lis
 
     trains_on = joint_rule(dataset.protocol, config.train_joints)
     cfg = method.config
-    geometry = SampleGeometry(cfg.crop_size, cfg.box_padding, cfg.heatmap_stride, cfg.target_sigma)
+    window = cfg.crop_window if cfg.crop_mode == "track_window" else 0
+    geometry = SampleGeometry(cfg.crop_size, cfg.crop_padding, cfg.heatmap_stride, cfg.target_sigma,
+                              window)
     index = ClipIndex(videos, method.clip_spec(), trains_on=trains_on,
                       real=dataset.skeleton.evaluated, max_gap=config.max_gap,
                       min_joints=config.min_joints)
@@ -259,8 +287,7 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
                         "(derive it from vposebench.methods.topdown.TopDownMethod)", field="--method")
     scope = _initialise(method, config)
     method.to(dev)
-    params = [p for p in method.parameters() if p.requires_grad]
-    optimizer = _optimizer(params, config)
+    optimizer = _optimizer(parameter_groups(method, config), config)
     data_info = {"name": dataset.name, "split": dataset.split, "root": str(dataset.root)}
     method_config, train_config = method.config.to_dict(), config.to_dict()
 
@@ -291,7 +318,7 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
     with deferred_interrupts(second_stops=True) as interrupted:  # Ctrl-C waits for the step to end
         for step, batch in enumerate(loader, start=start):
             for group in optimizer.param_groups:
-                group["lr"] = config.lr * lr_factor(step, config)
+                group["lr"] = group["base_lr"] * lr_factor(step, config)
             method.train()
             if scope == "temporal":
                 method.net.eval()  # frozen network: BatchNorm keeps its statistics

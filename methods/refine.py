@@ -1,9 +1,11 @@
 """`refine`: inter-frame heatmap refinement (the TFC paper's comparison).
 
 The same network and protocol as `tfc`, but Stage 1 gets the previous frame's heatmaps of the
-track (in training: a reference frame's ground-truth heatmaps). Crops move with the boxes, so
-by default the previous heatmaps are resampled from the previous crop into the current one
-(`align_previous`).
+track (in training: a reference frame's ground-truth or predicted heatmaps, `temporal_source`).
+Crops move with the boxes, so by default the previous heatmaps are resampled from the previous
+crop into the current one (`align_previous`): each keeps its image position, and the person's
+motion since then shows as a displacement. `align_previous=false` feeds them as they are, at
+their position in the previous crop.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class HeatmapRefinement(StageOneMethod):
     def next_state(self, features: torch.Tensor, heatmaps: torch.Tensor, matrices: np.ndarray) -> list[tuple]:
         return [(h, m) for h, m in zip(heatmaps, matrices)]
 
-    def training_maps(self, reference: torch.Tensor, current: torch.Tensor, batch: ClipBatch) -> torch.Tensor:
+    def training_maps(self, reference: torch.Tensor, current: torch.Tensor,
+                      reference_heatmaps: torch.Tensor, batch: ClipBatch) -> torch.Tensor:
         matrices = batch.crop_matrices.numpy()
-        return self.aligned(batch.targets[:, 0], matrices[:, 0], matrices[:, 1])
+        return self.aligned(reference_heatmaps, matrices[:, 0], matrices[:, 1])

@@ -19,7 +19,7 @@ from ..checkpoint import load_checkpoint
 from ..errors import UserError
 from ..outputs import check_output_folder, check_replaceable_folder
 from ..runner import predict_videos
-from ..tracker import MATCHERS, IoUTracker
+from ..tracker import DEFAULT_MAX_AGE, MATCHERS, IoUTracker
 from ..training import resolve_device
 from .common import add_device_arguments, apply_threads, open_dataset
 
@@ -37,6 +37,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="IoU matching of boxes across frames (default: greedy)")
     parser.add_argument("--iou-threshold", type=float, default=0.3,
                         help="smallest IoU that continues a track (default: 0.3)")
+    parser.add_argument("--max-age", type=int, default=DEFAULT_MAX_AGE,
+                        help="frames a track (and the method's state for it) survives without "
+                             f"a box; 0 ends it at once (default: {DEFAULT_MAX_AGE})")
     add_device_arguments(parser)
 
 
@@ -47,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     if not 0 <= args.iou_threshold <= 1:
         raise UserError(f"must be in [0, 1], got {args.iou_threshold}", field="--iou-threshold")
+    if args.max_age < 0:
+        raise UserError(f"must be >= 0, got {args.max_age}", field="--max-age")
     checkpoint = load_checkpoint(args.checkpoint)
     if checkpoint.method != args.method:
         raise UserError(f"the checkpoint holds method {checkpoint.method!r}, not "
@@ -66,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
                         path=dataset.root)
     check_replaceable_folder(args.out, [f"{n}.json" for n in names])
     videos = (dataset.load_video(n) for n in tqdm(names, desc=f"predict {args.method}", unit="video"))
-    tracker = IoUTracker(args.iou_threshold, args.tracker)
+    tracker = IoUTracker(args.iou_threshold, args.tracker, max_age=args.max_age)
     with atomic_directory(args.out) as staging:
         stats = predict_videos(method, videos, staging, tracker=tracker)
     print(f"wrote {stats.videos} prediction files to {args.out} ({stats.frames} frames, "
