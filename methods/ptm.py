@@ -14,6 +14,7 @@ init_checkpoint=...`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable
 from typing import Any
@@ -24,7 +25,7 @@ from torch import nn
 
 from vposebench.config import choice, positive
 from vposebench.errors import UserError
-from vposebench.interface import ClipBatch, ClipSpec, FrameInput
+from vposebench.interface import ClipBatch, ClipSpec, FrameInput, TrackStateAccess
 from vposebench.registry import register_method
 from vposebench.skeleton import Skeleton
 
@@ -107,7 +108,7 @@ class PTMConfig(PoseConfig):
 
 
 @register_method("ptm")
-class PoseTemporalMemory(TopDownMethod):
+class PoseTemporalMemory(TopDownMethod, TrackStateAccess):
     """Pose temporal memory: per-track FIFO of feature maps read by CoDA/vanilla attention."""
 
     config_class = PTMConfig
@@ -156,6 +157,17 @@ class PoseTemporalMemory(TopDownMethod):
 
     def state_bytes(self) -> int:
         return self.store.nbytes()
+
+    def export_track_state(self, track_id: int) -> TrackMemory | None:
+        """A copy of the track's memory (stored maps and keypoint bank)."""
+        memory = self.store.tracks.get(int(track_id))
+        return None if memory is None else copy.deepcopy(memory)
+
+    def import_track_state(self, track_id: int, state: TrackMemory | None) -> None:
+        if state is None:
+            self.store.tracks.pop(int(track_id), None)
+        else:
+            self.store.tracks[int(track_id)] = state
 
     # -- read / write ---------------------------------------------------------------------
     def use_coda(self, num_persons: torch.Tensor) -> torch.Tensor:

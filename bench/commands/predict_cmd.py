@@ -1,7 +1,8 @@
 """Run a trained method over a dataset split and write PoseTrack'18 predictions.
 
 One JSON file per video (named after the video), every frame listed in order, track ids from
-the shared IoU tracker, per-joint scores. Person boxes are the ground-truth boxes.
+the shared IoU tracker, per-joint scores. Person boxes are the ground-truth boxes. With
+`--temporal-input shuffled` a temporal method runs as its shuffled control.
 
 Example:
   vposebench predict --method ptm --checkpoint ptm.ckpt --dataset synthetic \\
@@ -15,6 +16,7 @@ import argparse
 from ..checkpoint import load_checkpoint
 from ..errors import UserError
 from ..runner import predict_videos
+from ..shuffle import TEMPORAL_INPUTS, DonorSource, donor_names, require_track_state
 from ..tracker import MATCHERS, IoUTracker
 from ..training import resolve_device
 from .common import add_device_arguments, apply_threads, open_dataset
@@ -33,6 +35,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="IoU matching of boxes across frames (default: greedy)")
     parser.add_argument("--iou-threshold", type=float, default=0.3,
                         help="smallest IoU that continues a track (default: 0.3)")
+    parser.add_argument("--temporal-input", default="own", choices=TEMPORAL_INPUTS,
+                        help="own: the method's own past; shuffled: each track's temporal state "
+                             "from the next video's track of the same rank (the shuffled "
+                             "control, docs/methods.md)")
     add_device_arguments(parser)
 
 
@@ -59,9 +65,14 @@ def run(args: argparse.Namespace) -> int:
     if not names:
         raise UserError(f"no videos in split {dataset.split!r} of dataset {args.dataset!r}",
                         path=dataset.root)
+    donors = None
+    if args.temporal_input == "shuffled":
+        require_track_state(method, args.method)
+        donors = DonorSource(checkpoint.build(resolve_device(args.device)), donor_names(names),
+                             dataset.load_video)
     videos = (dataset.load_video(n) for n in tqdm(names, desc=f"predict {args.method}", unit="video"))
     tracker = IoUTracker(args.iou_threshold, args.tracker)
-    stats = predict_videos(method, videos, args.out, tracker=tracker)
+    stats = predict_videos(method, videos, args.out, tracker=tracker, donors=donors)
     print(f"wrote {stats.videos} prediction files to {args.out} ({stats.frames} frames, "
           f"{stats.persons} persons)")
     return 0
