@@ -91,6 +91,32 @@ class PoseTrackSet:
         """(#GT persons, #predicted persons) per evaluated frame."""
         return np.diff(self.gt_offsets), np.diff(self.pred_offsets)
 
+    def take_frames(self, keep: np.ndarray) -> PoseTrackSet:
+        """The set with only the evaluated frames where `keep` ((F,) bool) is True, as if every
+        other frame had no GT person in the files (the official code then drops it with the
+        predictions at its position). Videos stay, also those left without a frame."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != self.frame_video.shape:
+            raise ValueError(f"keep must be {self.frame_video.shape}, got {keep.shape}")
+        rank = np.cumsum(keep) - 1
+        num_frames = int(keep.sum())
+
+        def persons(p: Persons) -> Persons:
+            rows = keep[p.frame]
+            fields = {f.name: (None if getattr(p, f.name) is None else getattr(p, f.name)[rows])
+                      for f in dataclasses.fields(p)}
+            fields["frame"] = rank[p.frame[rows]]
+            return Persons(**fields)
+
+        gt, pred = persons(self.gt), persons(self.pred)
+        return dataclasses.replace(
+            self, frame_video=self.frame_video[keep], frame_position=self.frame_position[keep],
+            frame_names=[n for n, k in zip(self.frame_names, keep) if k], gt=gt, pred=pred,
+            gt_offsets=np.searchsorted(gt.frame, np.arange(num_frames + 1)),
+            pred_offsets=np.searchsorted(pred.frame, np.arange(num_frames + 1)),
+            missing_scores=int((pred.has & (pred.score == MISSING_SCORE)).sum()),
+        )
+
 
 # ----------------------------------------------------------------------------- one video
 def _internal_keypoints(parsed: PoseTrackFile) -> np.ndarray:
@@ -234,7 +260,7 @@ class _Video:
     missing_scores: int
 
 
-def _in_frame_index(person_frame: np.ndarray) -> np.ndarray:
+def in_frame_index(person_frame: np.ndarray) -> np.ndarray:
     """Position of each person within its frame in the file (persons are sorted by frame)."""
     return np.arange(len(person_frame)) - np.searchsorted(person_frame, person_frame)
 
@@ -247,8 +273,8 @@ def _prepare_video(gt: PoseTrackFile, pred: PoseTrackFile, need_tracks: bool) ->
     _check_pred_tracks(pred)
     gt_kps_all = _internal_keypoints(gt)
     pred_kps_all = _internal_keypoints(pred)
-    gt_index_all = _in_frame_index(gt.person_frame)
-    pred_index_all = _in_frame_index(pred.person_frame)
+    gt_index_all = in_frame_index(gt.person_frame)
+    pred_index_all = in_frame_index(pred.person_frame)
 
     # frames the official code keeps: GT has at least one person (annorect non-empty)
     has_person = np.zeros(len(gt.frames), dtype=bool)
