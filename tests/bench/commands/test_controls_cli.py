@@ -20,7 +20,7 @@ def test_controls_are_fitted_and_predicted_through_the_cli(sticks, sticks_regist
         assert cli.main(["train", "--method", method, "--dataset", "sticks", "--root", train_root,
                          "--set", f"init_checkpoint={baseline_checkpoint}", "--set", "score_videos=1"
                          if method == "prior" else "hold_momentum=0.3", "--out", str(ckpt), "--quiet"]) == 0
-        assert "(0 steps" in capsys.readouterr().out and load_checkpoint(ckpt).step == 0
+        assert "(a control: 0 gradient steps" in capsys.readouterr().out and load_checkpoint(ckpt).step == 0
         out = tmp_path / method
         assert cli.main(["predict", "--method", method, "--checkpoint", str(ckpt), "--dataset", "sticks",
                          "--root", train_root, "--split", "val", "--out", str(out)]) == 0
