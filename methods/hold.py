@@ -170,8 +170,10 @@ class HoldControl(Baseline, ControlMethod, TrackStateAccess):
 
 @register_method("hold")
 class Hold(HoldControl):
-    """Positive control: hold a joint's previous output when its score drops below
-    `hold_fraction` of its running mean."""
+    """Positive control: a joint repeats its previous output when its score drops (wraps a baseline).
+
+    Held when the score is below `hold_fraction` of the joint's running mean on the track.
+    """
 
     def hold_mask(self, frame: FrameInput, person: int, scores: np.ndarray,
                   track: HeldTrack) -> np.ndarray:
@@ -181,8 +183,10 @@ class Hold(HoldControl):
 
 @register_method("oracle-hold")
 class OracleHold(HoldControl):
-    """Oracle upper bound: hold every joint of a person inside a degraded-frame burst (the
-    ground-truth flag)."""
+    """Oracle upper bound: hold every joint of a person inside a burst (ground-truth flags).
+
+    The runner hands the flags to oracles only, with ground-truth boxes.
+    """
 
     oracle = True
     state_per_track = ("the previous output (J x 3) with its box (oracle: switched by the "

@@ -83,7 +83,7 @@ def mean_scores(predictions: list[VideoPred], num_joints: int) -> np.ndarray:
 
 @register_method("prior")
 class Prior(Baseline, ControlMethod):
-    """Negative control: low-score joints replaced by the mean training pose in the box."""
+    """Negative control, no temporal input: low-score joints get the mean training pose (wraps a baseline)."""
 
     config_class = PriorConfig
     config: PriorConfig
