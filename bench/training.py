@@ -34,7 +34,7 @@ from .checkpoint import (
 )
 from .config import ConfigBase, choice, positive
 from .errors import UserError
-from .interface import ClipBatch, TemporalPoseMethod, build_method
+from .interface import ClipBatch, TemporalPoseMethod, build_method, is_control
 from .interrupts import deferred_interrupts
 from .provenance import collect
 from .registry import METHODS
@@ -246,6 +246,15 @@ def _resume_point(out: Path, method: str, method_config: dict, train_config: dic
     return ckpt
 
 
+def dataset_info(dataset: VideoDataset, videos: list[VideoGT]) -> dict:
+    """A checkpoint's `dataset` block: name, split, root, and the dataset's description
+    (counts and the annotation fingerprint) when it has one."""
+    info = {"name": dataset.name, "split": dataset.split, "root": str(dataset.root)}
+    if hasattr(dataset, "describe"):
+        info["description"] = dataset.describe(videos).to_dict()
+    return info
+
+
 def build_sampler(method: TemporalPoseMethod, dataset: VideoDataset, videos: list[VideoGT],
                   config: TrainConfig) -> ClipSampler:
     """The batches `method` trains on: its clip spec over the videos, its crop geometry."""
@@ -276,6 +285,11 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
     `progress(step, total, loss)` is called after every step (the CLI shows a tqdm bar).
     """
     config = config or TrainConfig()
+    if is_control(METHODS.get(method_name)):  # no gradient steps: copied and fitted
+        from .fitting import fit_control
+
+        return fit_control(method_name, dataset, out, method_settings=method_settings or {},
+                           config=config, device=device)
     out = Path(out)
     dev = resolve_device(device)
     torch.manual_seed(config.seed)
@@ -288,12 +302,9 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
     scope = _initialise(method, config)
     method.to(dev)
     optimizer = _optimizer(parameter_groups(method, config), config)
-    data_info = {"name": dataset.name, "split": dataset.split, "root": str(dataset.root)}
     method_config, train_config = method.config.to_dict(), config.to_dict()
-
     videos = [dataset.load_video(name) for name in dataset.video_names()]
-    if hasattr(dataset, "describe"):  # counts and the annotation fingerprint, for provenance
-        data_info["description"] = dataset.describe(videos).to_dict()
+    data_info = dataset_info(dataset, videos)
     start, losses = 0, []
     if resume:
         ckpt = _resume_point(out, method_name, method_config, train_config, data_info)

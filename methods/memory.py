@@ -249,6 +249,18 @@ class QualityScore(nn.Module):
         return (self.raw(heatmaps) - self.empty) / (self.ideal - self.empty)
 
 
+@dataclasses.dataclass
+class TrackState:
+    """One track's memory taken out of a `MemoryStore` (for the shuffled control)."""
+
+    parts: tuple[torch.Tensor, ...] | None  # the slot's entries, one tensor per part
+    size: int  # entries held
+    oldest: int  # ring position of the oldest entry once full
+    bank: torch.Tensor | None  # (J, C) keypoint feature vectors
+    bank_valid: np.ndarray | None  # (J,) which joints hold a vector
+    bank_xy: np.ndarray | None  # (J, 2) their image positions
+
+
 class MemoryStore:
     """Every track's memory in one set of tensors, a slot per track: a FIFO of stored maps (or
     their projections) and a keypoint feature bank.
@@ -367,22 +379,65 @@ class MemoryStore:
         return [tuple(p[slot].select(axis, (oldest + i) % size) for p in self.parts)
                 for i in range(size)]
 
+    def _grow_bank(self, num_joints: int, like: torch.Tensor) -> None:
+        """A bank row for every slot (zeros in new rows); `like` (..., C) gives dtype and width."""
+        count = len(self.size)
+        if self.bank is not None and self.bank.shape[0] >= count:
+            return
+        have = 0 if self.bank is None else self.bank.shape[0]
+        zeros = like.new_zeros(count - have, num_joints, like.shape[-1])
+        self.bank = zeros if self.bank is None else torch.cat([self.bank, zeros])
+        self.bank_valid = np.concatenate([self.bank_valid.reshape(have, num_joints),
+                                          np.zeros((count - have, num_joints), dtype=bool)])
+        self.bank_xy = np.concatenate([self.bank_xy.reshape(have, num_joints, 2),
+                                       np.zeros((count - have, num_joints, 2))])
+
     def save_keypoints(self, slots: np.ndarray, joints: np.ndarray, vectors: torch.Tensor,
                        xy: np.ndarray, num_joints: int) -> None:
         """Keep vectors (K, C) and image positions (K, 2) of joints[k] of slots[k]."""
-        count = len(self.size)
-        if self.bank is None or self.bank.shape[0] < count:
-            have = 0 if self.bank is None else self.bank.shape[0]
-            zeros = vectors.new_zeros(count - have, num_joints, vectors.shape[1])
-            self.bank = zeros if self.bank is None else torch.cat([self.bank, zeros])
-            self.bank_valid = np.concatenate([self.bank_valid.reshape(have, num_joints),
-                                              np.zeros((count - have, num_joints), dtype=bool)])
-            self.bank_xy = np.concatenate([self.bank_xy.reshape(have, num_joints, 2),
-                                           np.zeros((count - have, num_joints, 2))])
+        self._grow_bank(num_joints, vectors)
         at = _indices(self.bank, slots, joints)
         self.bank[at[0], at[1]] = vectors.to(self.bank.dtype)
         self.bank_valid[slots, joints] = True
         self.bank_xy[slots, joints] = xy
+
+    def export_track(self, track_id: int) -> TrackState | None:
+        """A copy of one track's memory (its slot's entries, fill state and keypoint bank)."""
+        slot = self.slots.get(int(track_id))
+        if slot is None:
+            return None
+        parts = None
+        if self.parts is not None and slot < self.parts[0].shape[0]:
+            parts = tuple(p[slot].clone() for p in self.parts)
+        bank = valid = xy = None
+        if self.bank is not None and slot < self.bank.shape[0]:
+            bank, valid, xy = self.bank[slot].clone(), self.bank_valid[slot].copy(), self.bank_xy[slot].copy()
+        return TrackState(parts, int(self.size[slot]), int(self.oldest[slot]), bank, valid, xy)
+
+    def import_track(self, track_id: int, state: TrackState | None) -> None:
+        """Make `state` (from `export_track`, of any store with this capacity) the track's
+        memory; None empties it."""
+        if state is None:
+            self.drop([track_id])
+            return
+        slot = int(self.slots_for([track_id])[0])
+        if state.parts is not None:
+            self.parts = self._grown(tuple(p.select(self.entry_axis(state.parts), 0) for p in state.parts))
+            if torch.is_grad_enabled():
+                self.parts = tuple(p.clone() for p in self.parts)
+            for part, value in zip(self.parts, state.parts):
+                part[slot] = value
+        elif self.parts is not None:
+            self.parts = self._grown()
+            for part in self.parts:
+                part[slot] = 0
+        self.size[slot], self.oldest[slot] = state.size, state.oldest
+        if state.bank is not None:
+            self._grow_bank(state.bank.shape[0], state.bank)
+            self.bank[slot] = state.bank
+            self.bank_valid[slot], self.bank_xy[slot] = state.bank_valid, state.bank_xy
+        elif self.bank is not None and slot < self.bank.shape[0]:
+            self.bank_valid[slot] = False
 
     def nbytes(self) -> int:
         """Bytes of the stored entries and the keypoint bank."""

@@ -26,7 +26,7 @@ from torch import nn
 
 from vposebench.config import SIGNED, choice, positive
 from vposebench.errors import UserError
-from vposebench.interface import ClipBatch, ClipSpec, FrameInput
+from vposebench.interface import ClipBatch, ClipSpec, FrameInput, TrackStateAccess
 from vposebench.registry import register_method
 from vposebench.skeleton import Skeleton
 
@@ -39,6 +39,7 @@ from .memory import (
     MemoryAttention,
     MemoryStore,
     QualityScore,
+    TrackState,
     WriteActivity,
     WriteRule,
     memory_width,
@@ -126,7 +127,7 @@ class PTMConfig(PoseConfig):
 
 
 @register_method("ptm")
-class PoseTemporalMemory(TopDownMethod):
+class PoseTemporalMemory(TopDownMethod, TrackStateAccess):
     """Pose temporal memory: per-track FIFO of feature maps read by CoDA/vanilla attention."""
 
     config_class = PTMConfig
@@ -184,6 +185,13 @@ class PoseTemporalMemory(TopDownMethod):
 
     def state_bytes(self) -> int:
         return super().state_bytes() + self.store.nbytes()
+
+    def export_track_state(self, track_id: int) -> TrackState | None:
+        """A copy of the track's memory (stored maps and keypoint bank)."""
+        return self.store.export_track(track_id)
+
+    def import_track_state(self, track_id: int, state: TrackState | None) -> None:
+        self.store.import_track(track_id, state)
 
     # -- read / write ---------------------------------------------------------------------
     def use_coda(self, num_persons: torch.Tensor) -> torch.Tensor:

@@ -48,8 +48,18 @@ class HeatmapRefinement(StageOneMethod):
 
     def temporal_maps(self, features: torch.Tensor, states: list[tuple], matrices: np.ndarray) -> torch.Tensor:
         heatmaps = torch.stack([s[0] for s in states])
-        previous = np.stack([s[1] for s in states])
+        # no previous crop (a shuffled first frame): the maps are taken as cut in this crop
+        previous = np.stack([m if s[1] is None else s[1] for s, m in zip(states, matrices)])
         return self.aligned(heatmaps, previous, matrices)
+
+    def import_track_state(self, track_id: int, state: tuple | None) -> None:
+        """Another track's heatmaps, placed by this track's own previous crop (the geometry
+        stays the track's; with none yet, in the current crop): the shuffled control swaps
+        what the maps say, not where this track's crop was."""
+        if state is not None:
+            own = self.tracks.get(int(track_id))
+            state = (state[0], None if own is None else own[1])
+        super().import_track_state(track_id, state)
 
     def next_state(self, features: torch.Tensor, heatmaps: torch.Tensor, matrices: np.ndarray) -> list[tuple]:
         return [(h, m) for h, m in zip(heatmaps, matrices)]

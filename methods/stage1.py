@@ -14,6 +14,7 @@ frame at test time).
 from __future__ import annotations
 
 import abc
+import copy
 import dataclasses
 from collections.abc import Iterable
 from typing import Any
@@ -23,7 +24,7 @@ import torch
 
 from vposebench.config import choice
 from vposebench.errors import UserError
-from vposebench.interface import ClipBatch, ClipSpec, FrameInput
+from vposebench.interface import ClipBatch, ClipSpec, FrameInput, TrackStateAccess
 from vposebench.skeleton import Skeleton
 
 from .backbones import PoseNetwork, build_network
@@ -62,7 +63,7 @@ class StageOneConfig(PoseConfig):
             raise UserError("must be in [0, 1]", field="zero_prob")
 
 
-class StageOneMethod(TopDownMethod):
+class StageOneMethod(TopDownMethod, TrackStateAccess):
     """Shared machinery of `tfc` and `refine`; subclasses say what the extra maps are."""
 
     config_class = StageOneConfig
@@ -93,7 +94,20 @@ class StageOneMethod(TopDownMethod):
     def state_bytes(self) -> int:
         return super().state_bytes() + sum(
             t.numel() * t.element_size() if isinstance(t, torch.Tensor) else t.nbytes
-            for state in self.tracks.values() for t in state)
+            for state in self.tracks.values() for t in state if t is not None)
+
+    def export_track_state(self, track_id: int) -> tuple | None:
+        """A copy of what the track's next frame needs."""
+        state = self.tracks.get(int(track_id))
+        if state is None:
+            return None
+        return tuple(t.clone() if isinstance(t, torch.Tensor) else copy.deepcopy(t) for t in state)
+
+    def import_track_state(self, track_id: int, state: tuple | None) -> None:
+        if state is None:
+            self.tracks.pop(int(track_id), None)
+        else:
+            self.tracks[int(track_id)] = state
 
     # -- what subclasses define -------------------------------------------------------------
     @abc.abstractmethod

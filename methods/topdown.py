@@ -183,6 +183,7 @@ class TopDownMethod(TemporalPoseMethod):
             parameters=self.parameter_count(),
             flops_per_person=self.flops_per_person(),
             state_bytes=self.state_bytes(),
+            oracle=self.oracle,
         )
 
     def backbone_name(self) -> str:

@@ -3,7 +3,8 @@
 One JSON file per video (named after the video), every frame listed in order, track ids from
 the shared IoU tracker, per-joint scores. Person boxes are the ground-truth boxes. The folder
 is written whole or not at all (built beside OUT, renamed at the end, replacing an earlier
-run's files there).
+run's files there). With `--temporal-input shuffled` a temporal method runs as its shuffled
+control.
 
 Example:
   vposebench predict --method ptm --checkpoint ptm.ckpt --dataset synthetic \\
@@ -19,6 +20,7 @@ from ..checkpoint import load_checkpoint
 from ..errors import UserError
 from ..outputs import check_output_folder, check_replaceable_folder
 from ..runner import predict_videos
+from ..shuffle import TEMPORAL_INPUTS, DonorSource, donor_names, require_track_state
 from ..tracker import DEFAULT_MAX_AGE, MATCHERS, IoUTracker
 from ..training import resolve_device
 from .common import add_device_arguments, apply_threads, open_dataset
@@ -40,6 +42,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-age", type=int, default=DEFAULT_MAX_AGE,
                         help="frames a track (and the method's state for it) survives without "
                              f"a box; 0 ends it at once (default: {DEFAULT_MAX_AGE})")
+    parser.add_argument("--temporal-input", default="own", choices=TEMPORAL_INPUTS,
+                        help="own: the method's own past; shuffled: each track's temporal state "
+                             "from the next video's track of the same rank (the shuffled "
+                             "control, docs/methods.md)")
     add_device_arguments(parser)
 
 
@@ -70,10 +76,15 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"no videos in split {dataset.split!r} of dataset {args.dataset!r}",
                         path=dataset.root)
     check_replaceable_folder(args.out, [f"{n}.json" for n in names])
+    donors = None
+    if args.temporal_input == "shuffled":
+        require_track_state(method, args.method)
+        donors = DonorSource(checkpoint.build(resolve_device(args.device)), donor_names(names),
+                             dataset.load_video)
     videos = (dataset.load_video(n) for n in tqdm(names, desc=f"predict {args.method}", unit="video"))
     tracker = IoUTracker(args.iou_threshold, args.tracker, max_age=args.max_age)
     with atomic_directory(args.out) as staging:
-        stats = predict_videos(method, videos, staging, tracker=tracker)
+        stats = predict_videos(method, videos, staging, tracker=tracker, donors=donors)
     print(f"wrote {stats.videos} prediction files to {args.out} ({stats.frames} frames, "
           f"{stats.persons} persons)")
     return 0

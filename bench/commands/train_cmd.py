@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if result.steps == 0:  # a control: copied from its wrapped checkpoint and fitted
+        print(f"wrote {result.checkpoint} (a control: 0 gradient steps, {result.seconds:.1f} s)")
+        return 0
     resumed = f", resumed at step {result.resumed_from}" if result.resumed_from else ""
     final = f"{result.losses[-1]:.4g}" if result.losses else "n/a"
     print(f"wrote {result.checkpoint} ({result.steps} steps{resumed}, final loss {final}, "
