@@ -4,6 +4,11 @@ results, exclusive jobs, failures; the `--cluster` spec parser and the Slurm set
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -75,6 +80,50 @@ def test_exclusive_job_runs_alone_on_a_shared_machine(toy_run):
     ran = dict(toy_run[1])
     alone = ran.pop("timing")
     assert not [k for k, other in ran.items() if overlapping(alone, other)]
+
+
+def test_workers_pinned_to_one_gpu_each(local2):
+    """`local:N` with --device cuda: worker i sees GPU i % count (checked here on the CPU
+    through the variable the plugin sets)."""
+    from vposebench.gpu_pinning import PinGPU
+
+    local2.client.register_plugin(PinGPU(2), name="test-pin-gpu")
+    seen = local2.client.run(lambda dask_worker: (dask_worker.name,
+                                                  os.environ["CUDA_VISIBLE_DEVICES"]))
+    local2.client.unregister_worker_plugin("test-pin-gpu")
+    assert sorted(seen.values()) == [(0, "0"), (1, "1")]
+
+
+def test_existing_scheduler_over_tcp(tmp_path):
+    """The documented `tcp://` setup: `dask scheduler` and `dask worker --resources ...`
+    processes, then the engine connects to the scheduler's address."""
+    file = tmp_path / "scheduler.json"
+    # the scheduler unpickles the jobs and the workers run them: both import the toy jobs
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    started = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                 "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
+                                 "127.0.0.1:0", "--scheduler-file", str(file)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 120
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(file.read_text())["address"]
+        started.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
+             "--nthreads", "1", "--resources", "cpu=1,exclusive=1"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with make_engine(address) as engine:
+            engine.client.wait_for_workers(2, timeout=120)
+            results = engine.run(toy_graph(tmp_path / "cache", VALUES, pause=0.2), Recorder())
+        assert results == run_in_process(toy_graph(tmp_path / "here", VALUES, pause=0.0))
+        ran = dict(intervals(tmp_path / "cache"))
+        alone = ran.pop("timing")  # tcp workers may share a machine: timing waits for quiet
+        assert not [k for k, other in ran.items() if overlapping(alone, other)]
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=60)
 
 
 def test_exclusive_job_takes_its_whole_worker(tmp_path):
