@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -129,6 +130,7 @@ def launch(nproc: int, fn: Callable[..., Any], *args: Any) -> dict[int, Any]:
     what it returned. One failing process stops the others (torch's elastic launcher). `fn`
     must return, not raise KeyboardInterrupt: the launcher would wait for its value forever."""
     from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     with tempfile.TemporaryDirectory(prefix="vposebench-launch-") as logs:  # its error files
@@ -136,4 +138,9 @@ def launch(nproc: int, fn: Callable[..., Any], *args: Any) -> dict[int, Any]:
                               rdzv_backend="c10d", rdzv_endpoint="localhost:0",
                               run_id=uuid.uuid4().hex, max_restarts=0, monitor_interval=0.1,
                               start_method="spawn", logs_specs=DefaultLogsSpecs(log_dir=logs))
-        return elastic_launch(config, fn)(*args)
+        try:
+            return elastic_launch(config, fn)(*args)
+        except SignalException as exc:  # Ctrl-C (or a kill) reached the launcher itself
+            if exc.sigval == signal.SIGINT:
+                raise KeyboardInterrupt from None
+            raise

@@ -4,13 +4,16 @@ A step is what `bench.training.train` does per iteration: the method's loss on a
 backward and the optimizer step (Adam). The batches are cut by the real sampler before the
 clock starts, so data loading is not in the figure (DataLoader workers overlap it in a real
 run). CUDA is synchronised around every timed step and the peak-memory counters are reset
-after the warm-up steps. For the cost plan of a study (docs/cluster.md) and the GPU check
-(tools/gpu_check.py).
+after the warm-up steps. The process's CPU time per step is recorded beside the wall time:
+with one torch thread it is what the step costs on an idle core even when the machine is
+shared (on CUDA it only counts the launching). For the cost plan of a study
+(docs/cluster.md) and the GPU check (tools/gpu_check.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import torch
@@ -31,7 +34,8 @@ class StepTiming:
     batch_size: int  # samples (clips) per step
     frames_per_sample: int  # crops in one sample (the clip length)
     warmup_steps: int
-    step: LatencyStats  # ms per step, warm-up excluded
+    step: LatencyStats  # ms per step (wall clock), warm-up excluded
+    step_cpu: LatencyStats  # CPU ms of this process per step
     gpu_max_allocated_bytes: int | None
     gpu_max_reserved_bytes: int | None
     parameters: int
@@ -69,22 +73,27 @@ def time_training_steps(method_name: str, settings: dict[str, Any], dataset: Any
     sampler = build_sampler(method, dataset, videos, TrainConfig(batch_size=batch_size, seed=seed))
     batches = [sampler.batch(step).to(dev) for step in range(warmup + steps)]
     timer = PhaseTimer(dev)
+    cpu_ms = []
     for index, batch in enumerate(batches):
         if index == warmup:
             reset_gpu_peak(dev)
+        began = time.process_time()
         with timer.measure("warmup" if index < warmup else "step"):
             loss = method.loss(batch)
             optimizer.zero_grad(set_to_none=True)
             if loss.requires_grad:
                 loss.backward()
                 optimizer.step()
+        if index >= warmup:
+            cpu_ms.append((time.process_time() - began) * 1000.0)
     allocated, reserved = gpu_peak(dev)
     description = method.eval().describe()
     return StepTiming(
         method=method_name, config=method.config.to_dict(), train_scope=train_scope,
         device=device_label(dev), threads=torch.get_num_threads(), batch_size=batch_size,
         frames_per_sample=batches[0].length, warmup_steps=warmup,
-        step=latency_stats(timer.samples["step"]), gpu_max_allocated_bytes=allocated,
+        step=latency_stats(timer.samples["step"]), step_cpu=latency_stats(cpu_ms),
+        gpu_max_allocated_bytes=allocated,
         gpu_max_reserved_bytes=reserved, parameters=description.parameters,
         trainable_parameters=sum(p.numel() for p in params),
         flops_per_person=description.flops_per_person)

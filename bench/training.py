@@ -384,8 +384,9 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
             if main and (stop or ((step + 1) % config.save_every == 0 and not last)):
                 save_checkpoint(snapshot(step + 1, False), partial_path(out))
             if stop:
-                log.warning("interrupted after step %d; progress kept in %s", step + 1,
-                            partial_path(out))
+                if main:
+                    log.warning("interrupted after step %d; progress kept in %s", step + 1,
+                                partial_path(out))
                 raise KeyboardInterrupt
     if main:
         save_checkpoint(snapshot(config.iterations, True), out)

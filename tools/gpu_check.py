@@ -169,8 +169,9 @@ def megabytes(value: int | None) -> str:
 
 def table(steps: list[dict[str, Any]], speeds: list[dict[str, Any]]) -> str:
     """One Markdown row per model with what was measured of it."""
-    rows = ["| model | preset | train ms/step (batch) | train ms/sample | train peak GPU MB | "
-            "pose ms/frame | FPS | inference peak GPU MB |", "|---|---|---|---|---|---|---|---|"]
+    rows = ["| model | preset | train ms/step (batch) | CPU ms/step | train ms/sample | "
+            "train peak GPU MB | pose ms/frame | FPS | inference peak GPU MB |",
+            "|---|---|---|---|---|---|---|---|---|"]
     labels = [r["label"] for r in steps] or [r["label"] for r in speeds]
     for label in labels:
         step = next((r for r in steps if r["label"] == label), None)
@@ -178,8 +179,8 @@ def table(steps: list[dict[str, Any]], speeds: list[dict[str, Any]]) -> str:
         preset = (step or next(r for r in speeds if r["label"] == label))["config"]["preset"]
         cells = [label, preset]
         cells += ([f"{step['step']['median_ms']:.0f} ({step['batch_size']})",
-                   f"{step['ms_per_sample']:.0f}", megabytes(step["gpu_max_allocated_bytes"])]
-                  if step else ["-"] * 3)
+                   f"{step['step_cpu']['median_ms']:.0f}", f"{step['ms_per_sample']:.0f}",
+                   megabytes(step["gpu_max_allocated_bytes"])] if step else ["-"] * 4)
         cells += ([f"{speed['pose']['median_ms']:.1f}", f"{1000 / speed['pose']['median_ms']:.1f}",
                    megabytes(speed["gpu_max_allocated_bytes"])] if speed else ["-"] * 3)
         rows.append("| " + " | ".join(cells) + " |")
