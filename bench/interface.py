@@ -108,9 +108,9 @@ class MethodDescription:
 
 
 class TemporalPoseMethod(torch.nn.Module, abc.ABC):
-    """Base class of the registered methods (see docs/design.md, "The method interface")."""
+    """Base class of the registered methods (see docs/methods.md)."""
 
-    #: registered name, set by the registry decorator's users
+    #: registered name, set by ``@register_method``
     name: ClassVar[str] = ""
 
     def __init__(self, skeleton: Skeleton) -> None:
@@ -126,7 +126,7 @@ class TemporalPoseMethod(torch.nn.Module, abc.ABC):
         """Process one frame (persons of the frame as one batch), updating per-track state."""
 
     @abc.abstractmethod
-    def loss(self, batch: Any) -> torch.Tensor:
+    def loss(self, batch: ClipBatch) -> torch.Tensor:
         """Training loss on a batch of clips of tracked persons."""
 
     @abc.abstractmethod

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -45,7 +45,12 @@ from .errors import UserError
 from .interface import ClipBatch, TemporalPoseMethod, build_method
 from .provenance import collect
 from .registry import METHODS
+from .structures import VideoGT
 from .sync_batchnorm import synchronise_batchnorm
+
+if TYPE_CHECKING:  # for annotations; at run time the datasets package loads lazily (build_sampler)
+    from vposebench.datasets.base import VideoDataset
+    from vposebench.datasets.clips import ClipSampler
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +148,7 @@ class _Batches(Dataset):
     """Map-style view of a sampler: item `step` is that step's batch, or this rank's `slots`
     of it (for DataLoader workers)."""
 
-    def __init__(self, sampler: Any, slots: range) -> None:
+    def __init__(self, sampler: ClipSampler, slots: range) -> None:
         self.sampler = sampler
         self.slots = slots
 
@@ -280,7 +285,8 @@ def _resume_point(out: Path, method: str, method_config: dict, train_config: dic
     return ckpt
 
 
-def build_sampler(method: TemporalPoseMethod, dataset: Any, videos: list, config: TrainConfig) -> Any:
+def build_sampler(method: TemporalPoseMethod, dataset: VideoDataset, videos: list[VideoGT],
+                  config: TrainConfig) -> ClipSampler:
     """The batches `method` trains on: its clip spec over the videos, its crop geometry."""
     from vposebench.datasets.clips import ClipIndex, ClipSampler, SampleGeometry, joint_rule
     from vposebench.datasets.transforms import AugmentationRanges
@@ -298,7 +304,7 @@ def build_sampler(method: TemporalPoseMethod, dataset: Any, videos: list, config
                        image_cache=config.image_cache)
 
 
-def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
+def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], *,
           method_settings: dict[str, str] | None = None, config: TrainConfig | None = None,
           device: str = "cpu", resume: bool = True,
           progress: Callable[[int, int, float], None] | None = None) -> TrainResult:
