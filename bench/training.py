@@ -7,6 +7,10 @@ method asks for (`datasets.clips`), and optimises `method.loss` with a step sche
 `save_every` steps (and on interruption) it writes a partial checkpoint next to the target;
 a new run with the same settings resumes from it and sees exactly the batches an
 uninterrupted run would. Seeds fix the weight initialisation and every batch.
+
+Inside a torch.distributed process group (`bench.data_parallel`) every rank trains on its
+share of each global batch through DistributedDataParallel with synchronised BatchNorm; rank 0
+writes the checkpoints and reports progress.
 """
 
 from __future__ import annotations
@@ -33,12 +37,14 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import ConfigBase, choice, positive
+from .data_parallel import Ranks, all_reduce_sum, barrier, current_ranks, shard
 from .errors import UserError
 from .interface import ClipBatch, TemporalPoseMethod, build_method, is_control
 from .interrupts import deferred_interrupts
 from .provenance import collect
 from .registry import METHODS
 from .structures import VideoGT
+from .sync_batchnorm import synchronise_batchnorm
 
 if TYPE_CHECKING:  # for annotations; at run time the datasets package loads lazily (build_sampler)
     from vposebench.datasets.base import VideoDataset
@@ -146,20 +152,77 @@ def lr_factor(step: int, config: TrainConfig) -> float:
 
 
 class _Batches(Dataset):
-    """Map-style view of a sampler: item `step` is that step's batch (for DataLoader workers)."""
+    """Map-style view of a sampler: item `step` is that step's batch, or this rank's `slots`
+    of it (for DataLoader workers)."""
 
-    def __init__(self, sampler: ClipSampler) -> None:
+    def __init__(self, sampler: ClipSampler, slots: range) -> None:
         self.sampler = sampler
+        self.slots = slots
 
     def __len__(self) -> int:
         return 2**62
 
     def __getitem__(self, step: int) -> ClipBatch:
-        return self.sampler.batch(step)
+        return self.sampler.batch(step, self.slots)
+
+
+class _LossOf(torch.nn.Module):
+    """The method's loss as a module's forward, for DistributedDataParallel.
+
+    Returns (loss, whether any trainable parameter took part). Every trainable parameter is
+    tied into the loss with weight 0, so each rank's backward reaches all of them (DDP then
+    needs no search for unused parameters, and a rank whose share trained nothing still joins
+    the gradient all-reduce); the gradients do not change, except that a parameter no rank
+    used gets 0 instead of None.
+    """
+
+    def __init__(self, method: TemporalPoseMethod, params: list[torch.nn.Parameter]) -> None:
+        super().__init__()
+        self.method = method
+        self.trainable = params
+
+    def forward(self, batch: ClipBatch) -> tuple[torch.Tensor, bool]:
+        loss = self.method.loss(batch)
+        used = loss.requires_grad
+        return loss + 0.0 * sum(p.sum() for p in self.trainable), used
 
 
 def _as_is(batch: ClipBatch) -> ClipBatch:
     return batch
+
+
+@dataclasses.dataclass
+class StepLoss:
+    """One training step's loss."""
+
+    loss: torch.Tensor  # what backward runs on (this rank's share of the batch)
+    value: float  # the loss of the whole (global) batch
+    trained: bool  # a trainable parameter took part (on some rank): the optimizer steps
+    stop: bool  # an interrupt had arrived (on some rank): every rank stops after this step
+
+
+def step_loss(method: TemporalPoseMethod, params: list[torch.nn.Parameter],
+               ranks: Ranks | None) -> Callable[[ClipBatch, bool], StepLoss]:
+    """batch, interrupted -> StepLoss: the method's loss alone, or through
+    DistributedDataParallel with the global loss and flags summed over the ranks. Keep the
+    returned function alive until backward has run: it owns the DDP wrapper, whose hooks
+    average the gradients."""
+    if ranks is None:
+        def alone(batch: ClipBatch, interrupted: bool) -> StepLoss:
+            loss = method.loss(batch)
+            return StepLoss(loss, float(loss.detach()), loss.requires_grad, interrupted)
+        return alone
+    from torch.nn.parallel import DistributedDataParallel
+
+    # buffers (BatchNorm statistics) stay equal on every rank: synchronised BatchNorm
+    model = DistributedDataParallel(_LossOf(method, params), forward_sync_buffers=False)
+
+    def parallel(batch: ClipBatch, interrupted: bool) -> StepLoss:
+        loss, used = model(batch)
+        total, users, stops = all_reduce_sum([float(loss.detach()), float(used), float(interrupted)],
+                                             loss.device)
+        return StepLoss(loss, total / ranks.world_size, users > 0, stops > 0)
+    return parallel
 
 
 @dataclasses.dataclass
@@ -292,6 +355,11 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
                            config=config, device=device)
     out = Path(out)
     dev = resolve_device(device)
+    ranks = current_ranks()
+    slots = shard(config.batch_size, ranks)
+    if ranks is not None and dev.type == "cuda":
+        dev = torch.device("cuda", ranks.local_rank)
+    main = ranks is None or ranks.is_main
     torch.manual_seed(config.seed)
     method = build_method(method_name, dataset.skeleton, **(method_settings or {}))
     missing = [a for a in ("config", "net", "temporal_modules", "load_network_state")
@@ -300,8 +368,12 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
         raise UserError(f"{method_name} cannot be trained here: it lacks {', '.join(missing)} "
                         "(derive it from vposebench.methods.topdown.TopDownMethod)", field="--method")
     scope = _initialise(method, config)
+    if ranks is not None:
+        synchronise_batchnorm(method, dev)
     method.to(dev)
-    optimizer = _optimizer(parameter_groups(method, config), config)
+    groups = parameter_groups(method, config)
+    optimizer = _optimizer(groups, config)
+    params = [p for group in groups for p in group["params"]]
     method_config, train_config = method.config.to_dict(), config.to_dict()
     videos = [dataset.load_video(name) for name in dataset.video_names()]
     data_info = dataset_info(dataset, videos)
@@ -314,8 +386,9 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
             start, losses = ckpt.step, list(ckpt.losses)
             log.info("resuming %s from step %d", partial_path(out), start)
 
+    compute_loss = step_loss(method, params, ranks)
     sampler = build_sampler(method, dataset, videos, config)
-    loader = DataLoader(_Batches(sampler), batch_size=None, sampler=range(start, config.iterations),
+    loader = DataLoader(_Batches(sampler, slots), batch_size=None, sampler=range(start, config.iterations),
                         num_workers=config.num_workers, collate_fn=_as_is)
 
     def snapshot(step: int, complete: bool) -> Checkpoint:
@@ -333,27 +406,33 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
             method.train()
             if scope == "temporal":
                 method.net.eval()  # frozen network: BatchNorm keeps its statistics
-            loss = method.loss(batch.to(dev))
+            done = compute_loss(batch.to(dev), interrupted())
             optimizer.zero_grad(set_to_none=True)
-            if loss.requires_grad:
-                loss.backward()
+            if done.loss.requires_grad:
+                done.loss.backward()
+            if done.trained:
                 optimizer.step()
             else:  # e.g. ptm with a frozen network and no write past the quality gate yet
                 idle += 1
                 log.info("step %d: nothing trainable took part in the loss; no update", step)
-            losses.append(float(loss.detach()))
+            losses.append(done.value)
             if not math.isfinite(losses[-1]):
                 raise UserError(f"the loss became {losses[-1]} at step {step}; lower lr",
                                 field="lr")
-            if progress is not None:
+            if progress is not None and main:
                 progress(step + 1, config.iterations, losses[-1])
             last = step + 1 == config.iterations
-            if interrupted() or ((step + 1) % config.save_every == 0 and not last):
+            # ranks agree on stopping through the step's all-reduce; alone, an interrupt that
+            # came at any time during the step counts
+            stop = done.stop if ranks is not None else interrupted()
+            if main and (stop or ((step + 1) % config.save_every == 0 and not last)):
                 save_checkpoint(snapshot(step + 1, False), partial_path(out))
-            if interrupted():
+            if stop:
                 raise KeyboardInterrupt(f"after step {step + 1}; progress kept in {partial_path(out)}")
-    save_checkpoint(snapshot(config.iterations, True), out)
-    partial_path(out).unlink(missing_ok=True)
+    if main:
+        save_checkpoint(snapshot(config.iterations, True), out)
+        partial_path(out).unlink(missing_ok=True)
+    barrier()
     method.eval()
     return TrainResult(out, config.iterations, start, losses, time.perf_counter() - began,
                        (config.iterations - start) * config.batch_size, idle)

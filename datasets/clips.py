@@ -177,11 +177,15 @@ class ClipSampler:
     def __len__(self) -> int:
         return len(self.index)
 
-    def batch(self, step: int) -> ClipBatch:
+    def batch(self, step: int, slots: range | None = None) -> ClipBatch:
+        """Step `step`'s batch, or only its `slots` (a data-parallel rank's share): the clips
+        and their augmentation depend on (seed, step, slot), so the shares of N ranks
+        together are the batch of one process."""
         rng = np.random.default_rng([self.seed, step])
         picks = rng.integers(len(self.index), size=self.batch_size)
-        samples = [self.sample(int(i), np.random.default_rng([self.seed, step, slot]))
-                   for slot, i in enumerate(picks)]
+        slots = range(self.batch_size) if slots is None else slots
+        samples = [self.sample(int(picks[slot]), np.random.default_rng([self.seed, step, slot]))
+                   for slot in slots]
         fields = zip(*samples)
         images, targets, weights, matrices, persons, zero = (np.stack(f) for f in fields)
         return ClipBatch(
