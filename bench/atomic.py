@@ -3,8 +3,9 @@
 Data is written to a hidden temporary file in the target's folder, flushed and fsynced, then
 renamed over the target (``os.replace`` is atomic on POSIX and Windows). An exception or an
 interrupt inside the ``with`` block removes the temporary file and leaves any old file intact.
-Files and folders end with the permissions an ordinary ``open`` or ``mkdir`` would give them
-(0666 / 0777 minus the umask), not the private ones of their temporary names.
+Files and folders end up with the ordinary permissions of the user's umask (0644 and 0755 with
+the usual 022), not the private ones of the temporary they started as; the renames that
+publish a folder hold Ctrl-C until they are done.
 """
 
 from __future__ import annotations
@@ -19,22 +20,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from .interrupts import deferred_interrupts
+
 TMP_SUFFIX = ".tmp"
 DIR_SUFFIX = ".partial"
 
 
 def current_umask() -> int:
-    """The process's umask (read without changing it where /proc allows)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # no other way to read it: set and restore at once
-    os.umask(mask)
-    return mask
+    """The process umask (reading it means setting it; it is set straight back)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 @contextlib.contextmanager
@@ -54,8 +50,7 @@ def atomic_write(
         open_kwargs.setdefault("encoding", "utf-8")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
     try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes it 0600
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes it private; the result is an ordinary file
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
             handle.flush()
@@ -88,19 +83,20 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", suffix=DIR_SUFFIX, dir=target.parent))
-        os.replace(target, old)
-    try:
-        os.replace(staging, target)
-    except BaseException:
+    with deferred_interrupts():  # the swap happens as a whole; Ctrl-C is taken after it
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", suffix=DIR_SUFFIX, dir=target.parent))
+            os.replace(target, old)
+        try:
+            os.replace(staging, target)
+        except BaseException:
+            if old is not None:
+                os.replace(old, target)
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         if old is not None:
-            os.replace(old, target)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _nan_to_none(obj: Any) -> Any:

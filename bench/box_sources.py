@@ -28,10 +28,21 @@ class FrameBoxes:
 
     boxes: np.ndarray  # (P, 4)
     scores: np.ndarray  # (P,)
+    #: (P,) index in `frame.persons` of the ground-truth person each box was made from; None
+    #: when the boxes do not come from the ground truth (detections)
+    gt_persons: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> FrameBoxes:
         return cls(np.zeros((0, 4)), np.zeros(0))
+
+    def degraded(self, frame: FrameGT) -> np.ndarray | None:
+        """(P,) bool: the box's person is inside a degraded-frame burst (None: boxes not from
+        the ground truth, nothing is known)."""
+        if self.gt_persons is None:
+            return None
+        return np.array([frame.persons[i].degradation is not None for i in self.gt_persons],
+                        dtype=bool)
 
 
 class BoxSource:
@@ -52,10 +63,11 @@ class GTBoxes(BoxSource):
     name = "gt"
 
     def boxes(self, video: VideoGT, frame: FrameGT) -> FrameBoxes:
-        rows = [b for b in (p.crop_box() for p in frame.persons) if b is not None]
-        if not rows:
+        found = [(i, b) for i, b in enumerate(p.crop_box() for p in frame.persons) if b is not None]
+        if not found:
             return FrameBoxes.empty()
-        return FrameBoxes(np.stack(rows), np.ones(len(rows)))
+        return FrameBoxes(np.stack([b for _, b in found]), np.ones(len(found)),
+                          np.array([i for i, _ in found], dtype=np.int64))
 
 
 @dataclasses.dataclass
@@ -91,7 +103,7 @@ class JitteredGTBoxes(GTBoxes):
         size = size * np.exp(rng.normal(0, c.scale, size.shape))
         keep = rng.random(len(size)) >= c.dropout
         boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)[keep]
-        return FrameBoxes(boxes, np.ones(len(boxes)))
+        return FrameBoxes(boxes, np.ones(len(boxes)), gt.gt_persons[keep])
 
     def describe(self) -> dict:
         return {"box_source": self.name, "box_jitter": dataclasses.asdict(self.config)}
@@ -116,7 +128,10 @@ class DetectionBoxes(BoxSource):
             if f.get(det, "category_id", field, required=False) not in (None, 1):
                 continue
             image_id = f.int_(f.get(det, "image_id", field), f"{field}.image_id")
-            box = xywh_to_xyxy(f.numbers(f.get(det, "bbox", field), f"{field}.bbox", length=4))
+            xywh = f.numbers(f.get(det, "bbox", field), f"{field}.bbox", length=4)
+            if (xywh[2:] < 0).any():
+                raise f.fail(f"{field}.bbox", f"negative width or height in [x, y, w, h] {xywh.tolist()}")
+            box = xywh_to_xyxy(xywh)
             score = f.number(f.get(det, "score", field), f"{field}.score")
             if score >= score_threshold:
                 by_image[image_id].append((box, score))

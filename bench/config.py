@@ -4,11 +4,18 @@ A config is a dataclass of plain values (numbers, strings, booleans, tuples, Non
 a dict for checkpoints and result records and comes back from one; strings given on the
 command line (`--set key=value`) are parsed against the field's type; an unknown key or a bad
 value is a UserError naming the key.
+
+Every number of every config (counts, rates, sizes, probabilities, seeds) is finite, 0 or more
+and fits 64 bits: that is checked here, when a value is parsed or read back, for every field
+of every config class at once (:func:`setting_value`). A field whose negative values mean
+something (a threshold below every score: "always") says so with ``metadata=SIGNED``.
+Tighter ranges are each config's `validate`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from typing import Any, TypeVar
@@ -16,6 +23,10 @@ from typing import Any, TypeVar
 from .errors import UserError
 
 C = TypeVar("C", bound="ConfigBase")
+#: the largest integer a setting may hold (torch and numpy take seeds and counts as int64)
+INT64_MAX = 2**63 - 1
+#: `dataclasses.field` metadata of a setting that may be negative
+SIGNED = {"signed": True}
 
 
 def _field_types(cls: type) -> dict[str, Any]:
@@ -67,16 +78,57 @@ def _type_name(tp: Any) -> str:
     return f"{name} or none" if optional else name
 
 
-def _coerce(tp: Any, value: Any, field: str) -> Any:
-    """Strings (command line) are parsed; JSON/checkpoint values (lists for tuples) converted."""
+def setting_value(value: Any, field: str, *, signed: bool = False) -> Any:
+    """`value` if every number in it is finite, 0 or more (any sign with `signed`) and fits
+    64 bits; else a UserError naming the field. Booleans, strings and None pass; tuples are
+    checked item by item."""
+    if isinstance(value, tuple):
+        for item in value:
+            setting_value(item, field, signed=signed)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise UserError(f"must be a finite number, got {value!r}", field=field)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0 and not signed:
+            raise UserError(f"must be 0 or more, got {value!r}", field=field)
+        if isinstance(value, int) and abs(value) > INT64_MAX:
+            raise UserError(f"{value} does not fit 64 bits", field=field)
+    return value
+
+
+def _check_type(tp: Any, value: Any, field: str) -> None:
+    """A value read back from a dict (checkpoint, record) must have the field's type."""
+    inner, optional = _strip_optional(tp)
+    if value is None:
+        if not optional:
+            raise UserError(f"expected {_type_name(tp)}, got null", field=field)
+        return
+    if typing.get_origin(inner) is tuple:
+        item = typing.get_args(inner)[0]
+        for v in value:
+            _check_type(item, v, field)
+        return
+    wanted = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(inner)
+    if wanted is None:
+        return
+    if (isinstance(value, bool) and inner is not bool) or not isinstance(value, wanted):
+        what = {bool: "true/false", int: "an integer", float: "a number", str: "a string"}[inner]
+        raise UserError(f"expected {what}, got {value!r}", field=field)
+
+
+def _coerce(tp: Any, value: Any, field: str, signed: bool = False) -> Any:
+    """Strings (command line) are parsed; JSON/checkpoint values (lists for tuples) converted
+    and type-checked; every number is then checked by `setting_value`."""
     if isinstance(value, str):
-        return parse_value(tp, value, field)
+        return setting_value(parse_value(tp, value, field), field, signed=signed)
     inner, _ = _strip_optional(tp)
     if value is not None and typing.get_origin(inner) is tuple:
-        return tuple(value)
-    if value is not None and inner is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+        if not isinstance(value, (list, tuple)):
+            raise UserError(f"expected a list, got {value!r}", field=field)
+        value = tuple(value)
+    _check_type(tp, value, field)
+    if value is not None and inner is float and isinstance(value, int):
+        value = float(value)
+    return setting_value(value, field, signed=signed)
 
 
 @dataclasses.dataclass
@@ -99,13 +151,20 @@ class ConfigBase:
         if unknown:
             raise UserError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(types_))})",
                             field=source)
-        kwargs = {k: _coerce(types_[k], v, k) for k, v in values.items()}
+        signed = {f.name for f in dataclasses.fields(cls) if f.metadata.get("signed")}
+        kwargs = {k: _coerce(types_[k], v, k, k in signed) for k, v in values.items()}
         config = cls(**kwargs)
         config.validate()
         return config
 
     def validate(self) -> None:
         """Raise UserError for values outside their allowed range."""
+
+    @classmethod
+    def build(cls: type[C], overrides: dict[str, Any] | None = None) -> C:
+        """Defaults changed by `overrides` (strings as on the command line, or plain values);
+        configs with presets apply them first."""
+        return cls.from_dict(dict(overrides or {}))
 
 
 def parse_assignments(items: list[str] | None) -> dict[str, str]:

@@ -137,8 +137,10 @@ PCK_CPM_STRIDE = 4
 
 
 def _pose_jobs(size: str, iters: int, ptm_iters: int, backbones: tuple[str, ...],
-               attentions: tuple[str, ...]) -> list[TrainJob]:
-    """Per backbone: a baseline, and PTM models (one per attention) started from it."""
+               attentions: tuple[str, ...], ptm_clip: int | None = None) -> list[TrainJob]:
+    """Per backbone: a baseline, and PTM models (one per attention) started from it; PTM
+    trains on clips of `ptm_clip` frames (None: the method's default, capacity + 1)."""
+    clip = {} if ptm_clip is None else {"clip_length": ptm_clip}
     jobs = []
     for backbone in backbones:
         base = f"{backbone}-baseline"
@@ -147,7 +149,7 @@ def _pose_jobs(size: str, iters: int, ptm_iters: int, backbones: tuple[str, ...]
         for attention in attentions if backbone == backbones[0] else ("auto",):
             jobs.append(TrainJob(f"{backbone}-ptm-{attention}", "ptm", "posetrack",
                                  {"preset": size, "backbone": backbone, "attention": attention,
-                                  "value_init": PTM_VALUE_INIT},
+                                  "value_init": PTM_VALUE_INIT, **clip},
                                  {"iterations": ptm_iters, "lr": 1e-3}, init_from=base))
     return jobs
 
@@ -225,8 +227,8 @@ def _pck_entries(protocol: str, table: str, strides: tuple[int, ...]) -> list[En
 def _preset(name: str, description: str, synth: str, size: str, *, pose_iters: int, ptm_iters: int,
             pck_iters: int, temporal_iters: int, backbones: tuple[str, ...],
             attentions: tuple[str, ...], capacities: tuple[int, ...], strides: tuple[int, ...],
-            penn: bool, bootstrap: int, speed_videos: int = 2) -> Preset:
-    jobs = _pose_jobs(size, pose_iters, ptm_iters, backbones, attentions)
+            penn: bool, bootstrap: int, speed_videos: int = 2, ptm_clip: int | None = None) -> Preset:
+    jobs = _pose_jobs(size, pose_iters, ptm_iters, backbones, attentions, ptm_clip)
     jobs += _pck_jobs("jhmdb", size, pck_iters, temporal_iters)
     entries = _pose_entries(backbones, attentions, capacities)
     entries += _pck_entries("jhmdb", "tfc-table1", strides)
@@ -242,7 +244,8 @@ PRESETS: dict[str, Preset] = {
         "quick", "smoke run of the whole pipeline on tiny data and tiny models (minutes)",
         "quick", "tiny", pose_iters=100, ptm_iters=40, pck_iters=100, temporal_iters=50,
         backbones=("simplebaseline",), attentions=("auto",), capacities=(1, 4), strides=(1, 4),
-        penn=False, bootstrap=200, speed_videos=1),
+        penn=False, bootstrap=200, speed_videos=1,
+        ptm_clip=8),  # the quick videos have 16 frames: no track has capacity + 1 = 17
     "default": _preset(
         "default", "leaderboard and every paper table on the default synthetic benchmark",
         "default", "tiny", pose_iters=1200, ptm_iters=240, pck_iters=800, temporal_iters=400,

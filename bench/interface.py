@@ -8,19 +8,24 @@ per-person keypoints in image pixels and the heatmaps it produced. Methods never
 Training: a method states what clips it learns from (`ClipSpec`); the trainer samples them,
 cuts and augments the crops and hands the method a `ClipBatch`. `build_method` makes a
 registered method with config overrides.
+
+Two optional capabilities serve the controls (docs/methods.md, "Controls"): `TrackStateAccess`
+(per-track temporal state copied out and replaced: the shuffled variants) and `ControlMethod`
+(a control fitted from a wrapped per-frame checkpoint without gradient steps).
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from .skeleton import Skeleton
+from .structures import PersonGT, VideoGT, VideoPred
 
 
 @dataclasses.dataclass
@@ -33,6 +38,10 @@ class FrameInput:
     index: int = 0  # position of the frame in the video
     #: tracks that ended before this frame; a method frees their state
     ended_tracks: tuple[int, ...] = ()
+    #: (P,) bool per box: the person is inside a degraded-frame burst (ground truth). Only for
+    #: methods that declare `oracle = True`, and only when the boxes come from the ground
+    #: truth; None otherwise
+    oracle_degraded: np.ndarray | None = None
 
     @property
     def num_persons(self) -> int:
@@ -105,6 +114,8 @@ class MethodDescription:
     parameters: int
     flops_per_person: int
     state_bytes: int
+    #: it reads ground-truth flags (an upper bound, not a method): tables mark it "(oracle)"
+    oracle: bool = False
 
 
 class TemporalPoseMethod(torch.nn.Module, abc.ABC):
@@ -112,6 +123,9 @@ class TemporalPoseMethod(torch.nn.Module, abc.ABC):
 
     #: registered name, set by ``@register_method``
     name: ClassVar[str] = ""
+    #: True for an oracle that reads ground-truth flags (`FrameInput.oracle_degraded`); the
+    #: runner hands the flags to such methods only
+    oracle: ClassVar[bool] = False
 
     def __init__(self, skeleton: Skeleton) -> None:
         super().__init__()
@@ -146,6 +160,64 @@ class TemporalPoseMethod(torch.nn.Module, abc.ABC):
     def clip_spec(self) -> ClipSpec:
         """What training clips this method learns from (default: single frames)."""
         return ClipSpec()
+
+
+class TrackStateAccess(abc.ABC):
+    """Optional capability of a temporal method: its per-track temporal state can be copied
+    out and replaced (the shuffled control, `vposebench.shuffle`, feeds a track the state of
+    another video's track).
+
+    The state is whatever the method carries from one frame of a track to the next (a memory,
+    previous keypoint features, previous heatmaps, a previous output); its type is the
+    method's own business, the harness only passes it from one instance to another of the
+    same method and config.
+    """
+
+    @abc.abstractmethod
+    def export_track_state(self, track_id: int) -> Any | None:
+        """An independent copy of the state kept for `track_id` (None: the track has none)."""
+
+    @abc.abstractmethod
+    def import_track_state(self, track_id: int, state: Any | None) -> None:
+        """Make `state` (from `export_track_state` of an instance with the same config) the
+        state of `track_id`, as if this instance had produced it; None drops the track's
+        state (its next frame is a first frame)."""
+
+
+def has_track_state(method: object) -> bool:
+    """Whether a method (class or instance) lets its per-track state be exported/imported."""
+    cls = method if isinstance(method, type) else type(method)
+    return issubclass(cls, TrackStateAccess)
+
+
+class ControlMethod(abc.ABC):
+    """Optional capability: a control that needs no training of its own (hold, oracle-hold,
+    prior). It wraps a trained per-frame `baseline` checkpoint and changes only its output
+    (`adjust`): `vposebench train --set init_checkpoint=BASE.ckpt` copies that network into
+    it (0 gradient steps) and runs `fit`, a statistics pass over the training split
+    (`vposebench.fitting`)."""
+
+    @abc.abstractmethod
+    def adjust(self, frame: FrameInput, keypoints: np.ndarray) -> np.ndarray:
+        """(P, J, 3) output of the control for the frame's persons, given the wrapped
+        network's `keypoints` for them (updating per-track state, if it keeps any)."""
+
+    @abc.abstractmethod
+    def fit(self, videos: list[VideoGT], predictions: list[VideoPred],
+            trains_on: Callable[[PersonGT], np.ndarray]) -> None:
+        """Statistics from the training split's ground truth (`videos`, no images) and the
+        wrapped model's predictions on `score_videos()` of them; `trains_on` says which joints
+        of a person count (the training joint rule)."""
+
+    def score_videos(self) -> int:
+        """Training videos whose predictions by the wrapped model `fit` needs (0: none)."""
+        return 0
+
+
+def is_control(method: object) -> bool:
+    """Whether a method (class or instance) is a control fitted from a wrapped checkpoint."""
+    cls = method if isinstance(method, type) else type(method)
+    return issubclass(cls, ControlMethod)
 
 
 def build_method(name: str, skeleton: Skeleton, **overrides: Any) -> TemporalPoseMethod:

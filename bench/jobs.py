@@ -1,13 +1,13 @@
-"""A run as a graph of jobs, and the engines that execute such graphs.
+"""A run as a graph of jobs, and the contract of the engines that execute it.
 
-A job is a module-level function with picklable arguments that reads its inputs from the
-on-disk cache and writes its outputs atomically into it; its return value is small. A job
-whose output already exists is left out of the graph. An engine runs every job after the jobs
-it depends on and returns what each returned. `LocalEngine` runs them in spawned worker
-processes on this machine; other engines (a Dask cluster) implement the same `Engine` protocol.
-
-Resources: a job takes ``resources["cpu"]`` worker slots (default 1), ``{"gpu": 1}`` needs a
-GPU, and ``{"exclusive": 1}`` runs with nothing else running (timing jobs).
+A `Job` is one unit of work (generate data, train a model, predict, evaluate, time, write a
+record): a module-level function with picklable arguments, so any engine (in-process, a
+process pool, Dask workers on other machines) can run it. Jobs exchange data only through the
+on-disk cache, which they write atomically; `deps` only orders them. `resources` says what a
+job occupies while it runs, so an engine can keep GPU jobs to GPU workers and run timing jobs
+(`{"exclusive": 1}`) with nothing else beside them. A job whose output is already in the cache
+is left out of the graph. `LocalEngine` (here) runs a graph in worker processes on this machine;
+`vposebench.dask_engine` on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Any, Protocol
 
 from .progress import Progress
 
-KINDS = ("generate", "train", "predict", "evaluate", "time", "record")
-
 
 @dataclasses.dataclass(frozen=True)
 class Job:
+    """One node of a run's job graph."""
+
     key: str                         # unique content key within the graph
     kind: str                        # "generate" | "train" | "predict" | "evaluate" | "time" | "record"
     fn: Callable[..., Any]           # a module-level function (picklable by reference)
@@ -38,36 +38,85 @@ class Job:
 
 
 class Engine(Protocol):
+    """Something that executes a job graph."""
+
     def run(self, jobs: Sequence[Job], progress: Progress) -> dict[str, Any]:
         """Run every job after its deps; return key -> fn's return value. On the first failure,
         cancel what has not started, wait for running jobs, and raise."""
 
 
-def check_graph(jobs: Sequence[Job]) -> list[Job]:
-    """The jobs in an order where every job follows its deps; ValueError for a duplicate key,
-    a dependency on a key that is not in the graph, an unknown kind, or a cycle."""
+def in_dependency_order(jobs: Sequence[Job]) -> list[Job]:
+    """The jobs ordered so that each comes after its deps (stable otherwise).
+
+    Raises ValueError for a duplicate key, a dep that names no job, or a cycle: these are
+    errors in the code that built the graph, not in user input.
+    """
     by_key: dict[str, Job] = {}
     for job in jobs:
         if job.key in by_key:
             raise ValueError(f"two jobs have the key {job.key!r}")
-        if job.kind not in KINDS:
-            raise ValueError(f"job {job.key!r}: unknown kind {job.kind!r} (known: {', '.join(KINDS)})")
         by_key[job.key] = job
     for job in jobs:
         missing = [d for d in job.deps if d not in by_key]
         if missing:
-            raise ValueError(f"job {job.key!r} depends on {missing[0]!r}, which is not in the graph")
-    order: list[Job] = []
-    placed: set[str] = set()
-    waiting = list(jobs)
-    while waiting:  # Kahn's algorithm, keeping the given order among independent jobs
-        ready = [j for j in waiting if all(d in placed for d in j.deps)]
-        if not ready:
-            raise ValueError(f"the jobs form a cycle through {waiting[0].key!r}")
-        order.extend(ready)
-        placed.update(j.key for j in ready)
-        waiting = [j for j in waiting if j.key not in placed]
-    return order
+            raise ValueError(f"job {job.key!r} depends on unknown job(s) {', '.join(missing)}")
+    ordered: list[Job] = []
+    state: dict[str, str] = {}  # key -> "visiting" | "done"
+
+    def visit(job: Job, path: tuple[str, ...]) -> None:
+        mark = state.get(job.key)
+        if mark == "done":
+            return
+        if mark == "visiting":
+            raise ValueError(f"the job graph has a cycle: {' -> '.join((*path, job.key))}")
+        state[job.key] = "visiting"
+        for dep in job.deps:
+            visit(by_key[dep], (*path, job.key))
+        state[job.key] = "done"
+        ordered.append(job)
+
+    for job in jobs:
+        visit(job, ())
+    return ordered
+
+
+def descendants(jobs: Sequence[Job]) -> dict[str, set[str]]:
+    """key -> keys of every job that (transitively) depends on it."""
+    children: dict[str, list[str]] = {job.key: [] for job in jobs}
+    for job in jobs:
+        for dep in job.deps:
+            children[dep].append(job.key)
+    out: dict[str, set[str]] = {}
+    for job in reversed(in_dependency_order(jobs)):
+        found: set[str] = set()
+        for child in children[job.key]:
+            found.add(child)
+            found |= out[child]
+        out[job.key] = found
+    return out
+
+
+def quiet_exclusive_jobs(jobs: Sequence[Job]) -> list[Job]:
+    """The graph with ordering edges added so that each exclusive job runs with no other job
+    running anywhere: it starts after every job that does not come after an exclusive job at
+    or behind it in dependency order, and the exclusive jobs run one after another.
+
+    For engines whose workers share one machine (a local cluster), where "alone on its worker"
+    would still let the other workers disturb a timing job. The edges cannot form a cycle:
+    an added edge always points from a job to an exclusive job later in the order than every
+    exclusive job that job comes after.
+    """
+    ordered = in_dependency_order(jobs)
+    exclusive = [j for j in ordered if j.resources.get("exclusive", 0) > 0]
+    if not exclusive:
+        return list(jobs)
+    after = descendants(ordered)
+    extra: dict[str, set[str]] = {}
+    for i, job in enumerate(exclusive):
+        shadow = {job.key}.union(*(after[x.key] | {x.key} for x in exclusive[i:]))
+        extra[job.key] = {j.key for j in ordered if j.key not in shadow} - set(job.deps)
+    return [dataclasses.replace(j, deps=j.deps + tuple(sorted(extra[j.key])))
+            if extra.get(j.key) else j for j in jobs]
 
 
 def describe_running(running: Sequence[Job], done: int, total: int) -> str:
@@ -110,7 +159,7 @@ class LocalEngine:
             self.slots, round(job.resources.get("cpu", 1.0))))
 
     def run(self, jobs: Sequence[Job], progress: Progress) -> dict[str, Any]:
-        order = check_graph(jobs)
+        order = in_dependency_order(jobs)
         for job in order:
             if job.resources.get("gpu", 0) > self.gpus:
                 raise ValueError(f"job {job.key!r} needs a GPU; this engine has {self.gpus}")

@@ -55,7 +55,7 @@ class ModelPlan:
     recipe: str  # content key of what the model is made from (records refer to it)
     key: str  # cache key: the recipe and the training code
     checkpoint: Path
-    method_config: dict[str, Any]  # the method's full config (preset and defaults applied)
+    method_config: dict[str, Any]  # the method's full config, as built (see `method_config`)
     train_config: dict[str, Any]  # TrainConfig as trained; a start checkpoint as checkpoint:<recipe>
     init: str | None  # the job it starts from
 
@@ -142,9 +142,20 @@ def synth_config(preset: Preset, seed: int) -> SynthConfig:
     return dataclasses.replace(synth_preset(preset.synth), seed=seed, **dict(preset.synth_overrides))
 
 
+def method_config(job: TrainJob) -> dict[str, Any]:
+    """The method's full config as the method itself sets it: defaults, its size preset and the
+    values it derives when built (e.g. PTM's heads and embedding width). Built once on the
+    protocol's skeleton, on the CPU (a tiny model in milliseconds, a paper-size one in about a
+    second), because only the method knows what it derives."""
+    from .interface import build_method
+    from .registry import DATASETS
+
+    skeleton = DATASETS.get(PROTOCOLS[job.protocol].dataset).skeleton
+    return build_method(job.method, skeleton, **dict(job.settings)).config.to_dict()
+
+
 def plan_models(preset: Preset, options: RunOptions, data_hash: str) -> dict[str, ModelPlan]:
     """Every training job with its recipe, cache key and configs (start models first)."""
-    from .registry import METHODS
     from .training import TrainConfig
 
     models: dict[str, ModelPlan] = {}
@@ -155,13 +166,13 @@ def plan_models(preset: Preset, options: RunOptions, data_hash: str) -> dict[str
         init = plan(preset.job(job.init_from)) if job.init_from else None
         train = TrainConfig.from_dict({**job.train, "seed": options.seed,
                                        "init_checkpoint": None if init is None else init.reference})
-        method_config = METHODS.get(job.method).config_class.build(dict(job.settings)).to_dict()
-        recipe = content_hash({"method": job.method, "config": method_config,
+        config = method_config(job)
+        recipe = content_hash({"method": job.method, "config": config,
                                "train": train.to_dict(), "protocol": job.protocol, "data": data_hash})
         key = content_hash({"recipe": recipe, "code": code_fingerprint(TRAINING_CODE)})
         models[job.name] = ModelPlan(
             job, recipe, key, options.cache / "checkpoints" / f"{job.name}-{key}.ckpt",
-            method_config, train.to_dict(), job.init_from)
+            config, train.to_dict(), job.init_from)
         return models[job.name]
 
     for job in preset.jobs:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import UserError
 from .hashing import canonical_json, content_hash
+from .tracker import DEFAULT_MAX_AGE, IoUTracker
 
 if TYPE_CHECKING:
     from .box_sources import BoxSource
     from .metrics.base import Metric
-    from .tracker import IoUTracker
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,24 +61,21 @@ class TrackerSettings:
 
     matching: str = "greedy"  # "greedy" | "hungarian"
     iou_threshold: float = 0.3  # smallest IoU that continues a track
-    #: frames a track survives without a box; 0: a track ends in the first frame that misses it
-    max_age: int = 0
+    #: frames a track survives without a box (its method state with it); 0: a track ends in the
+    #: first frame without its box
+    max_age: int = DEFAULT_MAX_AGE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "iou_threshold", float(self.iou_threshold))
         object.__setattr__(self, "max_age", int(self.max_age))
 
     def build(self) -> IoUTracker:
-        from .tracker import IoUTracker
-
-        if self.max_age:
-            return IoUTracker(self.iou_threshold, self.matching, max_age=self.max_age)
-        return IoUTracker(self.iou_threshold, self.matching)
+        return IoUTracker(self.iou_threshold, self.matching, max_age=self.max_age)
 
     @classmethod
     def of(cls, tracker: IoUTracker) -> TrackerSettings:
         """The settings a built tracker really has (to show what a run used)."""
-        return cls(tracker.matching, float(tracker.threshold), int(getattr(tracker, "max_age", 0) or 0))
+        return cls(tracker.matching, float(tracker.threshold), int(tracker.max_age))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +112,9 @@ class Protocol:
     tracker: TrackerSettings = TrackerSettings()
     #: keep every `temporal_stride`-th frame of the test videos (temporal downsampling)
     temporal_stride: int = 1
+    #: "own": the method's own past; "shuffled": the temporal state of a donor video's track at
+    #: the same frame index (the shuffled control, `vposebench.shuffle`)
+    temporal_input: str = "own"
     intervals: IntervalSettings = IntervalSettings()
     speed: SpeedSettings = SpeedSettings()
 
@@ -143,7 +143,7 @@ class Protocol:
     def prediction_part(self) -> dict[str, Any]:
         """The fields that change predictions (the prediction cache key includes them)."""
         return {"boxes": dataclasses.asdict(self.boxes), "tracker": dataclasses.asdict(self.tracker),
-                "temporal_stride": self.temporal_stride}
+                "temporal_stride": self.temporal_stride, "temporal_input": self.temporal_input}
 
     def timing_part(self) -> dict[str, Any]:
         """The fields the speed pass reads."""
@@ -183,7 +183,8 @@ def from_v1(block: dict[str, Any], speed: dict[str, Any] | None = None) -> Proto
     Schema 1 wrote the tracker as text (``greedy-iou-0.3``) beside the PCK protocols' real
     association IoU (``options.association_iou``), the PCK normaliser as ``bbox`` (the option
     is ``box``), the stride and bootstrap among the metric options, and no speed settings (its
-    speed block has warm-up and repeats; the number of videos was the default, 2).
+    speed block has warm-up and repeats; the number of videos was the default, 2). Its tracker
+    ended a track in the first frame without a box (max_age 0).
     """
     options = dict(block.get("options") or {})
     match = _V1_TRACKER.match(str(block.get("tracker", "greedy-iou-0.3")))
@@ -202,7 +203,7 @@ def from_v1(block: dict[str, Any], speed: dict[str, Any] | None = None) -> Proto
         metric=block["metric"], metric_options=options,
         boxes=BoxSettings(block.get("box_source", "gt"), block.get("box_jitter"), block.get("detections"),
                           float(block.get("score_threshold", 0.0))),
-        tracker=TrackerSettings(matching, iou), temporal_stride=stride, intervals=intervals,
+        tracker=TrackerSettings(matching, iou, 0), temporal_stride=stride, intervals=intervals,
         speed=timing)
 
 

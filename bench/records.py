@@ -37,9 +37,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
+import typing
 from typing import Any
 
 from .errors import UserError
+from .formats.jsonfile import Fields
 from .hashing import content_hash
 from .protocols import Protocol, from_v1, v1_protocol_hash
 
@@ -242,19 +245,25 @@ class ResultRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> ResultRecord:
-        """Parse a record dict; a wrong version or a missing field is a UserError."""
+        """Parse a record dict; a wrong version, a missing field or a value of the wrong type
+        is a UserError naming the field."""
+        if not isinstance(data, dict):
+            raise UserError(f"expected a record object, got {type(data).__name__}", path=source)
         version = data.get("schema_version")
         if version not in READABLE_VERSIONS:
             raise UserError(f"unsupported record schema version {version!r} "
                             f"(this vposebench reads {', '.join(map(str, READABLE_VERSIONS))})",
                             path=source, field="schema_version")
+        raw = data
+        if version != SCHEMA_VERSION:  # a schema-1 protocol block is checked as converted
+            data = {**data, "protocol": _converted_v1_protocol(data, source).to_dict()}
+        check_record_document(data, source)
         try:
             record = cls(
                 method=data["method"],
                 config=data["config"],
                 dataset=data["dataset"],
-                protocol=(Protocol.from_dict(data["protocol"]) if version == SCHEMA_VERSION
-                          else from_v1(data["protocol"], data.get("speed"))),
+                protocol=Protocol.from_dict(data["protocol"]),
                 seed=int(data["seed"]),
                 metrics=metric_table_from_dict(data["metrics"]),
                 provenance=data["provenance"],
@@ -274,7 +283,7 @@ class ResultRecord:
             raise UserError("missing field", path=source, field=str(exc.args[0])) from None
         except (TypeError, ValueError) as exc:
             raise UserError(f"malformed record: {exc}", path=source) from None
-        stored = record.key if version == SCHEMA_VERSION else _v1_key(data)
+        stored = record.key if version == SCHEMA_VERSION else _v1_key(raw)
         if "key" in data and data["key"] != stored:
             raise UserError(f"key {data['key']!r} does not match the record's content "
                             f"({stored!r}); was it edited by hand?", path=source, field="key")
@@ -283,10 +292,107 @@ class ResultRecord:
         return record
 
 
+def _check_value(f: Fields, tp: Any, value: Any, field: str) -> None:
+    """`value` (read from JSON) has type `tp` of the record schema; else a UserError naming
+    the field. Knows the schema's types: str, int, float, bool, Any, Optional, dict[str, X],
+    list[X], tuple[float, ...], Estimate and the record's dataclasses."""
+    args = typing.get_args(tp)
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return
+        tp = next(a for a in args if a is not type(None))
+        args, origin = typing.get_args(tp), typing.get_origin(tp)
+    if tp is Any:
+        return
+    if tp is Estimate:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key not in ("value", "ci_low", "ci_high"):
+                    raise f.fail(field, f"unknown field {key!r} (an estimate has value, ci_low, ci_high)")
+                _check_value(f, float | None, item, f"{field}.{key}")
+        else:
+            _check_value(f, float | None, value, field)
+        return
+    if dataclasses.is_dataclass(tp):
+        obj = f.object_(value, field)
+        hints = typing.get_type_hints(tp)
+        for key in obj:
+            if key not in hints:
+                raise f.fail(field, f"unknown field {key!r}")
+        for spec in dataclasses.fields(tp):
+            if spec.name in obj:
+                _check_value(f, hints[spec.name], obj[spec.name], f"{field}.{spec.name}")
+            elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise f.fail(f"{field}.{spec.name}", "missing field")
+        return
+    if origin is dict or tp is dict:
+        obj = f.object_(value, field)
+        for key, item in obj.items() if args else ():
+            _check_value(f, args[1], item, f"{field}.{key}")
+        return
+    if origin in (list, tuple) or tp in (list, tuple):
+        items = value if isinstance(value, tuple) else f.list_(value, field)  # tuples: a dict made in memory
+        for i, item in enumerate(items if args else ()):
+            _check_value(f, args[0], item, f"{field}[{i}]")
+        return
+    if tp is str:
+        f.str_(value, field)
+    elif tp is bool:
+        if not isinstance(value, bool):
+            raise f.fail(field, f"expected true/false, got {value!r}")
+    elif tp is int:
+        f.int_(value, field)
+        if isinstance(value, float):
+            raise f.fail(field, f"expected an integer, got {value!r}")
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise f.fail(field, f"expected a number, got {value!r}")
+
+
+#: keys of a record file that are written but not ResultRecord fields (checked on their own)
+_DERIVED = {"key": str, "config_hash": str}
+
+
+def check_record_document(data: Any, source: str | None) -> None:
+    """A loaded record file has the schema's shape and types (module docstring); else a
+    UserError naming the file and the field. Runs before a record is built, so that nothing
+    of the wrong type reaches a table."""
+    f = Fields(source)
+    if not isinstance(data, dict):
+        raise UserError(f"expected a record object, got {type(data).__name__}", path=source)
+    hints = typing.get_type_hints(ResultRecord)
+    for key, value in data.items():
+        if key in _DERIVED:
+            _check_value(f, _DERIVED[key], value, key)
+        elif key not in hints:
+            raise f.fail(key, "unknown field")
+        else:
+            _check_value(f, hints[key], value, key)
+    for spec in dataclasses.fields(ResultRecord):
+        if spec.name not in data and spec.default is dataclasses.MISSING \
+                and spec.default_factory is dataclasses.MISSING:
+            raise f.fail(spec.name, "missing field")
+    for key in ("name", "split"):
+        if key not in data["dataset"]:
+            raise f.fail(f"dataset.{key}", "missing field")
+    f.str_(data["dataset"]["name"], "dataset.name")
+
+
 def record_key(method: str, config: dict[str, Any], dataset: str, split: str,
                protocol: Protocol, seed: int) -> str:
     """The file stem of a record: readable parts plus the content hashes that make it unique."""
     return f"{method}-{dataset}-{split}-{protocol.metric}-{protocol.hash()}-{config_hash(config)}-s{seed}"
+
+
+def _converted_v1_protocol(data: dict[str, Any], source: str | None) -> Protocol:
+    """The protocol a schema-1 record's block describes; a malformed block is a UserError."""
+    try:
+        return from_v1(data["protocol"], data.get("speed"))
+    except KeyError as exc:
+        raise UserError("missing field", path=source, field=f"protocol.{exc.args[0]}") from None
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise UserError(f"malformed schema-1 protocol: {exc}", path=source, field="protocol") from None
 
 
 def _v1_key(data: dict[str, Any]) -> str:

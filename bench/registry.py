@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import importlib.metadata
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -82,6 +81,8 @@ class Registry(Generic[T]):
             self._load_entry_points()
 
     def _load_entry_points(self) -> None:
+        import importlib.metadata  # here, not at the top: the CLI's start-up stays cheap
+
         for ep in importlib.metadata.entry_points(group=self.entry_point_group):
             try:
                 obj = ep.load()

@@ -7,22 +7,23 @@ method asks for (`datasets.clips`), and optimises `method.loss` with a step sche
 `save_every` steps (and on interruption) it writes a partial checkpoint next to the target;
 a new run with the same settings resumes from it and sees exactly the batches an
 uninterrupted run would. Seeds fix the weight initialisation and every batch.
+
+Inside a torch.distributed process group (`bench.data_parallel`) every rank trains on its
+share of each global batch through DistributedDataParallel with synchronised BatchNorm; rank 0
+writes the checkpoints and reports progress.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
 import logging
 import math
 import os
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -36,11 +37,14 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import ConfigBase, choice, positive
+from .data_parallel import Ranks, all_reduce_sum, barrier, current_ranks, shard
 from .errors import UserError
-from .interface import ClipBatch, TemporalPoseMethod, build_method
+from .interface import ClipBatch, TemporalPoseMethod, build_method, is_control
+from .interrupts import deferred_interrupts
 from .provenance import collect
 from .registry import METHODS
 from .structures import VideoGT
+from .sync_batchnorm import synchronise_batchnorm
 
 if TYPE_CHECKING:  # for annotations; at run time the datasets package loads lazily (build_sampler)
     from vposebench.datasets.base import VideoDataset
@@ -58,6 +62,12 @@ class TrainConfig(ConfigBase):
     #: adam (SimpleBaseline's) or sgd (with momentum, the TFC paper's)
     optimizer: str = "adam"
     lr: float = 1e-3
+    #: learning rate of the modules a method adds to its network (ptm's memory, tfc's scale
+    #: layer; None: lr) and of a method's mixing weight (ptm's alpha; None: temporal_lr).
+    #: Adam moves a parameter by about lr per step whatever its gradient, so alpha needs a
+    #: larger rate than the network to move far in a few hundred steps
+    temporal_lr: float | None = None
+    alpha_lr: float | None = None
     momentum: float = 0.9
     weight_decay: float = 0.0
     #: step (x lr_gamma at each milestone, given as fractions of the iterations), cosine or
@@ -94,6 +104,9 @@ class TrainConfig(ConfigBase):
     def validate(self) -> None:
         for name in ("iterations", "batch_size", "lr", "save_every", "image_cache"):
             positive(getattr(self, name), name)
+        for name in ("temporal_lr", "alpha_lr"):
+            if getattr(self, name) is not None:
+                positive(getattr(self, name), name)
         for name in ("momentum", "weight_decay", "warmup", "num_workers", "scale_factor",
                      "rotation_factor", "min_joints"):
             positive(getattr(self, name), name, zero=True)
@@ -139,20 +152,77 @@ def lr_factor(step: int, config: TrainConfig) -> float:
 
 
 class _Batches(Dataset):
-    """Map-style view of a sampler: item `step` is that step's batch (for DataLoader workers)."""
+    """Map-style view of a sampler: item `step` is that step's batch, or this rank's `slots`
+    of it (for DataLoader workers)."""
 
-    def __init__(self, sampler: ClipSampler) -> None:
+    def __init__(self, sampler: ClipSampler, slots: range) -> None:
         self.sampler = sampler
+        self.slots = slots
 
     def __len__(self) -> int:
         return 2**62
 
     def __getitem__(self, step: int) -> ClipBatch:
-        return self.sampler.batch(step)
+        return self.sampler.batch(step, self.slots)
+
+
+class _LossOf(torch.nn.Module):
+    """The method's loss as a module's forward, for DistributedDataParallel.
+
+    Returns (loss, whether any trainable parameter took part). Every trainable parameter is
+    tied into the loss with weight 0, so each rank's backward reaches all of them (DDP then
+    needs no search for unused parameters, and a rank whose share trained nothing still joins
+    the gradient all-reduce); the gradients do not change, except that a parameter no rank
+    used gets 0 instead of None.
+    """
+
+    def __init__(self, method: TemporalPoseMethod, params: list[torch.nn.Parameter]) -> None:
+        super().__init__()
+        self.method = method
+        self.trainable = params
+
+    def forward(self, batch: ClipBatch) -> tuple[torch.Tensor, bool]:
+        loss = self.method.loss(batch)
+        used = loss.requires_grad
+        return loss + 0.0 * sum(p.sum() for p in self.trainable), used
 
 
 def _as_is(batch: ClipBatch) -> ClipBatch:
     return batch
+
+
+@dataclasses.dataclass
+class StepLoss:
+    """One training step's loss."""
+
+    loss: torch.Tensor  # what backward runs on (this rank's share of the batch)
+    value: float  # the loss of the whole (global) batch
+    trained: bool  # a trainable parameter took part (on some rank): the optimizer steps
+    stop: bool  # an interrupt had arrived (on some rank): every rank stops after this step
+
+
+def step_loss(method: TemporalPoseMethod, params: list[torch.nn.Parameter],
+               ranks: Ranks | None) -> Callable[[ClipBatch, bool], StepLoss]:
+    """batch, interrupted -> StepLoss: the method's loss alone, or through
+    DistributedDataParallel with the global loss and flags summed over the ranks. Keep the
+    returned function alive until backward has run: it owns the DDP wrapper, whose hooks
+    average the gradients."""
+    if ranks is None:
+        def alone(batch: ClipBatch, interrupted: bool) -> StepLoss:
+            loss = method.loss(batch)
+            return StepLoss(loss, float(loss.detach()), loss.requires_grad, interrupted)
+        return alone
+    from torch.nn.parallel import DistributedDataParallel
+
+    # buffers (BatchNorm statistics) stay equal on every rank: synchronised BatchNorm
+    model = DistributedDataParallel(_LossOf(method, params), forward_sync_buffers=False)
+
+    def parallel(batch: ClipBatch, interrupted: bool) -> StepLoss:
+        loss, used = model(batch)
+        total, users, stops = all_reduce_sum([float(loss.detach()), float(used), float(interrupted)],
+                                             loss.device)
+        return StepLoss(loss, total / ranks.world_size, users > 0, stops > 0)
+    return parallel
 
 
 @dataclasses.dataclass
@@ -204,11 +274,28 @@ def _initialise(method: TemporalPoseMethod, config: TrainConfig,
     return scope
 
 
-def _optimizer(params: list[torch.nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+def parameter_groups(method: TemporalPoseMethod, config: TrainConfig) -> list[dict[str, Any]]:
+    """The trainable parameters in groups with their own base learning rate: "network" (lr),
+    "temporal" (the method's added modules: temporal_lr) and "alpha" (its mixing weights:
+    alpha_lr). Empty groups are left out."""
+    alpha = {id(p) for p in method.alpha_parameters()} if hasattr(method, "alpha_parameters") else set()
+    temporal = {id(p) for m in method.temporal_modules() for p in m.parameters()} - alpha
+    temporal_lr = config.temporal_lr or config.lr
+    rates = {"network": config.lr, "temporal": temporal_lr, "alpha": config.alpha_lr or temporal_lr}
+    members: dict[str, list[torch.nn.Parameter]] = {name: [] for name in rates}
+    for p in method.parameters():
+        if p.requires_grad:
+            kind = "alpha" if id(p) in alpha else "temporal" if id(p) in temporal else "network"
+            members[kind].append(p)
+    return [{"params": params, "lr": rates[name], "base_lr": rates[name], "name": name}
+            for name, params in members.items() if params]
+
+
+def _optimizer(groups: list[dict[str, Any]], config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay)
-    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.Adam(groups, lr=config.lr, weight_decay=config.weight_decay)
 
 
 def _resume_point(out: Path, method: str, method_config: dict, train_config: dict,
@@ -235,6 +322,15 @@ def _without_root(data: dict) -> dict:
     return out
 
 
+def dataset_info(dataset: VideoDataset, videos: list[VideoGT]) -> dict:
+    """A checkpoint's `dataset` block: name, split, root, and the dataset's description
+    (counts and the annotation fingerprint) when it has one."""
+    info = {"name": dataset.name, "split": dataset.split, "root": str(dataset.root)}
+    if hasattr(dataset, "describe"):
+        info["description"] = dataset.describe(videos).to_dict()
+    return info
+
+
 def build_sampler(method: TemporalPoseMethod, dataset: VideoDataset, videos: list[VideoGT],
                   config: TrainConfig) -> ClipSampler:
     """The batches `method` trains on: its clip spec over the videos, its crop geometry."""
@@ -243,7 +339,9 @@ def build_sampler(method: TemporalPoseMethod, dataset: VideoDataset, videos: lis
 
     trains_on = joint_rule(dataset.protocol, config.train_joints)
     cfg = method.config
-    geometry = SampleGeometry(cfg.crop_size, cfg.box_padding, cfg.heatmap_stride, cfg.target_sigma)
+    window = cfg.crop_window if cfg.crop_mode == "track_window" else 0
+    geometry = SampleGeometry(cfg.crop_size, cfg.crop_padding, cfg.heatmap_stride, cfg.target_sigma,
+                              window)
     index = ClipIndex(videos, method.clip_spec(), trains_on=trains_on,
                       real=dataset.skeleton.evaluated, max_gap=config.max_gap,
                       min_joints=config.min_joints)
@@ -268,8 +366,18 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
     location).
     """
     config = config or TrainConfig()
+    if is_control(METHODS.get(method_name)):  # no gradient steps: copied and fitted
+        from .fitting import fit_control
+
+        return fit_control(method_name, dataset, out, method_settings=method_settings or {},
+                           config=config, device=device, init_file=init_file)
     out = Path(out)
     dev = resolve_device(device)
+    ranks = current_ranks()
+    slots = shard(config.batch_size, ranks)
+    if ranks is not None and dev.type == "cuda":
+        dev = torch.device("cuda", ranks.local_rank)
+    main = ranks is None or ranks.is_main
     torch.manual_seed(config.seed)
     method = build_method(method_name, dataset.skeleton, **(method_settings or {}))
     missing = [a for a in ("config", "net", "temporal_modules", "load_network_state")
@@ -278,15 +386,15 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
         raise UserError(f"{method_name} cannot be trained here: it lacks {', '.join(missing)} "
                         "(derive it from vposebench.methods.topdown.TopDownMethod)", field="--method")
     scope = _initialise(method, config, init_file)
+    if ranks is not None:
+        synchronise_batchnorm(method, dev)
     method.to(dev)
-    params = [p for p in method.parameters() if p.requires_grad]
-    optimizer = _optimizer(params, config)
-    data_info = {"name": dataset.name, "split": dataset.split, "root": str(dataset.root)}
+    groups = parameter_groups(method, config)
+    optimizer = _optimizer(groups, config)
+    params = [p for group in groups for p in group["params"]]
     method_config, train_config = method.config.to_dict(), config.to_dict()
-
     videos = [dataset.load_video(name) for name in dataset.video_names()]
-    if hasattr(dataset, "describe"):  # counts and the annotation fingerprint, for provenance
-        data_info["description"] = dataset.describe(videos).to_dict()
+    data_info = dataset_info(dataset, videos)
     start, losses = 0, []
     if resume:
         ckpt = _resume_point(out, method_name, method_config, train_config, data_info)
@@ -296,8 +404,9 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
             start, losses = ckpt.step, list(ckpt.losses)
             log.info("resuming %s from step %d", partial_path(out), start)
 
+    compute_loss = step_loss(method, params, ranks)
     sampler = build_sampler(method, dataset, videos, config)
-    loader = DataLoader(_Batches(sampler), batch_size=None, sampler=range(start, config.iterations),
+    loader = DataLoader(_Batches(sampler, slots), batch_size=None, sampler=range(start, config.iterations),
                         num_workers=config.num_workers, collate_fn=_as_is)
 
     def snapshot(step: int, complete: bool) -> Checkpoint:
@@ -308,61 +417,40 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
 
     began = time.perf_counter()
     idle = 0
-    with _interrupt_at_step_boundary() as interrupted:
+    with deferred_interrupts(second_stops=True) as interrupted:  # Ctrl-C waits for the step to end
         for step, batch in enumerate(loader, start=start):
             for group in optimizer.param_groups:
-                group["lr"] = config.lr * lr_factor(step, config)
+                group["lr"] = group["base_lr"] * lr_factor(step, config)
             method.train()
             if scope == "temporal":
                 method.net.eval()  # frozen network: BatchNorm keeps its statistics
-            loss = method.loss(batch.to(dev))
+            done = compute_loss(batch.to(dev), interrupted())
             optimizer.zero_grad(set_to_none=True)
-            if loss.requires_grad:
-                loss.backward()
+            if done.loss.requires_grad:
+                done.loss.backward()
+            if done.trained:
                 optimizer.step()
             else:  # e.g. ptm with a frozen network and no write past the quality gate yet
                 idle += 1
                 log.info("step %d: nothing trainable took part in the loss; no update", step)
-            losses.append(float(loss.detach()))
+            losses.append(done.value)
             if not math.isfinite(losses[-1]):
                 raise UserError(f"the loss became {losses[-1]} at step {step}; lower lr",
                                 field="lr")
-            if progress is not None:
+            if progress is not None and main:
                 progress(step + 1, config.iterations, losses[-1])
             last = step + 1 == config.iterations
-            if interrupted() or ((step + 1) % config.save_every == 0 and not last):
+            # ranks agree on stopping through the step's all-reduce; alone, an interrupt that
+            # came at any time during the step counts
+            stop = done.stop if ranks is not None else interrupted()
+            if main and (stop or ((step + 1) % config.save_every == 0 and not last)):
                 save_checkpoint(snapshot(step + 1, False), partial_path(out))
-            if interrupted():
-                log.warning("interrupted after step %d; progress kept in %s", step + 1,
-                            partial_path(out))
-                raise KeyboardInterrupt
-    save_checkpoint(snapshot(config.iterations, True), out)
-    partial_path(out).unlink(missing_ok=True)
+            if stop:
+                raise KeyboardInterrupt(f"after step {step + 1}; progress kept in {partial_path(out)}")
+    if main:
+        save_checkpoint(snapshot(config.iterations, True), out)
+        partial_path(out).unlink(missing_ok=True)
+    barrier()
     method.eval()
     return TrainResult(out, config.iterations, start, losses, time.perf_counter() - began,
                        (config.iterations - start) * config.batch_size, idle)
-
-
-@contextlib.contextmanager
-def _interrupt_at_step_boundary() -> Iterator[Callable[[], bool]]:
-    """Defer Ctrl-C (SIGINT) to the end of the current step, so the state saved is whole.
-
-    Yields a function telling whether an interrupt arrived. A second Ctrl-C stops at once.
-    Only the main thread can install signal handlers; elsewhere nothing is deferred.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
-    flag = {"set": False}
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):  # noqa: ARG001
-        if flag["set"]:
-            raise KeyboardInterrupt
-        flag["set"] = True
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: flag["set"]
-    finally:
-        signal.signal(signal.SIGINT, previous)

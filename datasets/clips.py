@@ -7,6 +7,11 @@ single person-frames; `length` consecutive frames of one track (frame indices at
 number into a `ClipBatch`: the clips, the augmentation (shared by the frames of a clip), crops,
 Gaussian targets and target weights, all drawn from generators seeded by (seed, step, slot),
 so a resumed run sees exactly the batches an uninterrupted one would.
+
+Crops follow each frame's box, or (`SampleGeometry.window` > 0, a method's
+`crop_mode=track_window`) all frames of a sample share one crop, set from the track's box a
+random 0..window-1 labelled frames before the sample's earliest frame: the person moves inside
+the crop as it does within a window at test time.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ class SampleGeometry:
     padding: float
     heatmap_stride: int
     sigma: float
+    #: 0: every frame cropped around its own box; > 0: a sample's frames share the crop of an
+    #: anchor frame up to window - 1 frames before its earliest frame
+    window: int = 0
 
     @property
     def heatmap_size(self) -> tuple[int, int]:
@@ -64,6 +72,8 @@ class ClipIndex:
                  real: np.ndarray, max_gap: int = 1, min_joints: int = 1) -> None:
         self.spec = spec
         tracks: dict[tuple[int, int], list[Ref]] = collections.defaultdict(list)
+        #: ref -> (its track's refs in frame order, its position there)
+        self.positions: dict[Ref, tuple[list[Ref], int]] = {}
         singles: list[Ref] = []
         for v, video in enumerate(videos):
             for frame in video.frames:
@@ -75,6 +85,9 @@ class ClipIndex:
                     singles.append((v, frame.index, p))
                     if person.track_id >= 0:
                         tracks[(v, person.track_id)].append((v, frame.index, p))
+        for refs in tracks.values():
+            for i, ref in enumerate(refs):
+                self.positions[ref] = (refs, i)
         if spec.mode == "single":
             self.clips: list[tuple[Ref, ...]] = [(r,) for r in singles]
             self.references: list[list[Ref]] = []
@@ -96,6 +109,13 @@ class ClipIndex:
 
     def __len__(self) -> int:
         return len(self.clips)
+
+    def earlier(self, ref: Ref, back: int) -> Ref:
+        """The track's labelled frame `back` frames before `ref` (its first one at most)."""
+        if ref not in self.positions:  # a person without a track id
+            return ref
+        refs, i = self.positions[ref]
+        return refs[max(0, i - back)]
 
     def draw(self, i: int, rng: np.random.Generator) -> tuple[Ref, ...]:
         """The frames of sample `i` in clip order (reference mode: a random reference first)."""
@@ -157,11 +177,15 @@ class ClipSampler:
     def __len__(self) -> int:
         return len(self.index)
 
-    def batch(self, step: int) -> ClipBatch:
+    def batch(self, step: int, slots: range | None = None) -> ClipBatch:
+        """Step `step`'s batch, or only its `slots` (a data-parallel rank's share): the clips
+        and their augmentation depend on (seed, step, slot), so the shares of N ranks
+        together are the batch of one process."""
         rng = np.random.default_rng([self.seed, step])
         picks = rng.integers(len(self.index), size=self.batch_size)
-        samples = [self.sample(int(i), np.random.default_rng([self.seed, step, slot]))
-                   for slot, i in enumerate(picks)]
+        slots = range(self.batch_size) if slots is None else slots
+        samples = [self.sample(int(picks[slot]), np.random.default_rng([self.seed, step, slot]))
+                   for slot in slots]
         fields = zip(*samples)
         images, targets, weights, matrices, persons, zero = (np.stack(f) for f in fields)
         return ClipBatch(
@@ -178,10 +202,16 @@ class ClipSampler:
         aug = self.ranges.sample(rng)
         zero = bool(rng.random() < self.index.spec.zero_prob)
         crops, points, valid, matrices, persons = [], [], [], [], []
+        shared = None
+        if g.window:
+            av, af, ap = self.index.earlier(min(refs, key=lambda r: r[1]), int(rng.integers(g.window)))
+            anchor = self.videos[av].frames[af].persons[ap]
+            shared = augmented_matrix(anchor.crop_box(), g.crop_size, g.padding, aug)
         for v, f, p in refs:
             frame = self.videos[v].frames[f]
             person = frame.persons[p]
-            m = augmented_matrix(person.crop_box(), g.crop_size, g.padding, aug)
+            m = shared if shared is not None else augmented_matrix(person.crop_box(), g.crop_size,
+                                                                   g.padding, aug)
             crops.append(crop_image(self.images.get(v, f), m, g.crop_size))
             pts, ok = crop_keypoints(person.keypoints, self.trains_on(person) & self.real,
                                      scale_matrix(m, g.heatmap_stride), self.skeleton, aug.flip)

@@ -6,6 +6,10 @@ The interchange format carries every dataset: PoseTrack'18 videos are written ba
 annotated keypoints' extent enlarged 1.3 times); JHMDB and Penn Action keep their own joints
 (named in ``categories[0].keypoints``), their own person box in ``bbox`` and their
 visibility in ``v``.
+
+The output folder is written whole or not at all: the files go to a hidden folder beside it
+(``.OUT.*.partial``) that is renamed to OUT at the end, replacing an earlier conversion there;
+an error or Ctrl-C on the way removes it and leaves OUT as it was.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vposebench.atomic import atomic_directory
 from vposebench.boxes import keypoint_box
 from vposebench.errors import UserError
 from vposebench.formats import read_annotations, write_annotations
+from vposebench.outputs import check_replaceable_folder
 from vposebench.skeleton import POSETRACK17, POSETRACK18, PT17_ID_FOR_PT18_SLOT
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
@@ -63,19 +69,6 @@ class ConversionSummary:
     repairs: dict[str, list[str]]
 
 
-def _check_output_folder(out: Path, names: list[str]) -> None:
-    if out.exists() and not out.is_dir():
-        raise UserError("expected an output folder, found a file", path=out)
-    if not out.exists():
-        return
-    ours = {f"{name}.json" for name in names}
-    others = sorted(p.name for p in out.glob("*.json") if p.name not in ours)
-    if others:
-        raise UserError(f"the output folder holds {len(others)} other .json file(s) (e.g. "
-                        f"{others[0]}) that would mix with this conversion; use an empty folder",
-                        path=out)
-
-
 def _check_names(videos: list[VideoGT], dataset: VideoDataset) -> None:
     seen: set[str] = set()
     for video in videos:
@@ -91,23 +84,24 @@ def convert_dataset(dataset: VideoDataset, out: str | os.PathLike[str], *,
     """Write every video of the dataset's split to ``out/<video>.json``.
 
     All videos are read and checked before the first file is written, so a bad input leaves
-    nothing behind; each file is written atomically and, with `verify`, read back and compared
-    with what was meant to be written. `transform` (e.g. temporal subsampling) is applied to
-    each video first.
+    nothing behind; the folder is built beside `out` and renamed into place at the end (see
+    the module docstring), and with `verify` every file is read back and compared with what
+    was meant to be written. `transform` (e.g. temporal subsampling) is applied to each video
+    first.
     """
     out_path = Path(out)
     videos = [to_posetrack18(transform(video) if transform else video) for video in dataset]
     if not videos:
         raise UserError(f"split {dataset.split!r} has no videos", path=dataset.root)
     _check_names(videos, dataset)
-    _check_output_folder(out_path, [v.name for v in videos])
-    files = []
-    for video in videos:
-        path = out_path / f"{video.name}.json"
-        write_annotations(video, path)
-        if verify:
-            verify_written(video, path)
-        files.append(path)
+    check_replaceable_folder(out_path, [f"{v.name}.json" for v in videos])
+    with atomic_directory(out_path) as staging:
+        for video in videos:
+            path = staging / f"{video.name}.json"
+            write_annotations(video, path, durable=False)  # the folder is synced once, as a whole
+            if verify:
+                verify_written(video, path)
+    files = [out_path / f"{video.name}.json" for video in videos]
     repairs = {v.name: summarize_repairs(v.meta["box_repairs"])
                for v in videos if v.meta.get("box_repairs")}
     return ConversionSummary(out=out_path, description=dataset.describe(videos), files=files,

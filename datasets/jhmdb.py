@@ -19,7 +19,8 @@ the person box is the puppet mask's extent in 0-based pixel indices, ``x1 = xmin
 -1 shift. Joints and box share one frame, so PCK is unchanged by the choice.
 One person per frame, track id 0, ``v = 1`` for all 15 joints (the puppet is always
 complete). T comes from ``pos_img``; the mask and the PNG folder (when ``Rename_Images/``
-exists) must have T frames too.
+exists) must have T frames too. A ``degradation/`` folder, which only generated roots have
+(the synthetic benchmark), sets each person's burst flags (`attach_degradation`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from vposebench.structures import FrameGT, PersonGT, VideoGT
 
 from .base import VideoDataset, numbered_frames, require_dir, resolve_split
 from .matlab import float_array, load_mat, text, variable
+from .synthetic.degradation import attach_degradation
 
 #: the split file name pattern of each subset
 SPLIT_FOLDERS = {"sub": ("sub_splits", re.compile(r"(.+)_test_split_([123])\.txt")),
@@ -193,4 +195,4 @@ class JHMDBDataset(VideoDataset):
             meta["scale"] = scale.tolist()
         if "viewpoint" in data:
             meta["viewpoint"] = text(data["viewpoint"], joints_path, "viewpoint")
-        return VideoGT(name=name, skeleton=JHMDB, frames=frames, meta=meta)
+        return attach_degradation(VideoGT(name=name, skeleton=JHMDB, frames=frames, meta=meta), self.root)

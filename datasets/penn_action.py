@@ -10,7 +10,8 @@ a missing trailing bbox row (1154.mat, 1865.mat) copies the previous row; a dege
 (x2 <= x1 or y2 <= y1: 2173.mat frame 87 is inverted, 0623.mat has 153 zero-area boxes where at
 most one joint is visible) takes the nearest valid frame's box, the earlier one on a tie.
 Frames are checked against ``nframes`` when ``frames/<clip>/`` exists; without a ``frames/``
-folder the labels are read alone.
+folder the labels are read alone. A ``degradation/`` folder, which only generated roots have
+(the synthetic benchmark), sets each person's burst flags (`attach_degradation`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ import numpy as np
 
 from vposebench.boxes import box_is_valid
 from vposebench.errors import UserError
+from vposebench.formats.jsonfile import check_input_file
 from vposebench.registry import register_dataset
 from vposebench.skeleton import PENN_ACTION, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
 from .base import BoxRepair, VideoDataset, numbered_frames, require_dir, resolve_split
 from .matlab import float_array, load_mat, scalar, text, variable
+from .synthetic.degradation import attach_degradation
 
 SPLIT_FLAGS = {1: "train", -1: "test"}
 
@@ -71,7 +74,9 @@ class PennAction(VideoDataset):
         super().__init__(root, resolve_split(type(self), split, "test"))
         require_dir(self.root, "Penn Action dataset root")
         self.label_dir = require_dir(self.root / "labels", "Penn Action labels")
-        labels = sorted(p for p in self.label_dir.glob("*.mat") if p.is_file())
+        labels = sorted(self.label_dir.glob("*.mat"))
+        for path in labels:
+            check_input_file(path)  # a folder or broken link named like a label file is an error
         if not labels:
             raise UserError("no .mat label files in the folder", path=self.label_dir)
         self._labels = {p.stem: p for p in labels if self._split_of(p) == self.split}
@@ -129,4 +134,4 @@ class PennAction(VideoDataset):
             "split": self.split, "images_checked": checked, "box_repairs": repairs,
             "source": str(path),
         }
-        return VideoGT(name=name, skeleton=PENN_ACTION, frames=frames, meta=meta)
+        return attach_degradation(VideoGT(name=name, skeleton=PENN_ACTION, frames=frames, meta=meta), self.root)

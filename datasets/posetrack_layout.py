@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from vposebench.errors import UserError
+from vposebench.formats.jsonfile import check_input_file
 from vposebench.structures import VideoGT
 
 from .base import VideoDataset, require_dir, resolve_split
@@ -47,8 +48,8 @@ class PoseTrackFolderDataset(VideoDataset):
         files: dict[str, Path] = {}
         for suffix in reversed(self.suffixes):  # preferred suffix overwrites
             for path in self.annotation_dir.glob(f"*{suffix}"):
-                if path.is_file():
-                    files[path.stem] = path
+                check_input_file(path)  # a folder or broken link named like a video is an error, not skipped
+                files[path.stem] = path
         if not files:
             raise UserError(f"no {' or '.join(self.suffixes)} annotation files in the folder",
                             path=self.annotation_dir)
@@ -87,3 +88,15 @@ def check_video(video: VideoGT, path: Path, frames_field: str, track_field: str)
                     f"({frame.file_name})", path=path, field=track_field.format(frame=frame.index),
                 )
             seen.add(person.track_id)
+
+
+def check_frame_order(video: VideoGT, path: Path) -> None:
+    """Refuse frames out of temporal order (``frame_id`` must increase where it is given)."""
+    previous = None
+    for frame in video.frames:
+        if previous is not None and frame.frame_id is not None and frame.frame_id <= previous:
+            raise UserError(
+                f"frames are not in temporal order: frame_id {frame.frame_id} follows {previous}",
+                path=path, field=f"images[{frame.index}].frame_id",
+            )
+        previous = frame.frame_id

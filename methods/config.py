@@ -19,6 +19,8 @@ PAPER_INPUT = {"simplebaseline": (192, 256), "cpn": (192, 256), "cpm": (368, 368
 #: backbone -> heatmap stride (input pixels per heatmap cell; CPM: `cpm_stride`, 8 by default)
 HEATMAP_STRIDE = {"simplebaseline": 4, "cpn": 4, "cpm": 8}
 BACKBONES = tuple(PAPER_INPUT)
+#: how person crops follow a track (see PoseConfig.crop_mode)
+CROP_MODES = ("box", "track_window")
 
 #: preset -> backbone -> overrides. "paper" is the dataclass defaults.
 MODEL_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -56,6 +58,15 @@ class PoseConfig(ConfigBase):
     input_size: tuple[int, int] | None = None
     #: crop = person box widened to the input aspect, then padded by this factor
     box_padding: float = 1.25
+    #: "box": every frame is cropped around its own box (the person stays centred);
+    #: "track_window": a track's crop is set from its box at the first frame of a window,
+    #: padded by box_padding x crop_margin, and kept for `crop_window` frames of the track, so
+    #: the person moves inside a fixed crop (the TFC paper's displacement setting). Training
+    #: crops a sample's frames alike, from the box of a frame up to crop_window - 1 frames
+    #: before the sample's first frame
+    crop_mode: str = "box"
+    crop_window: int = 8
+    crop_margin: float = 1.5
     #: SimpleBaseline head: 3 deconv layers (channels, kernel 4, stride 2, BN, ReLU, no bias)
     deconv_channels: int = 256
     deconv_kernel: int = 4
@@ -83,8 +94,11 @@ class PoseConfig(ConfigBase):
         choice(self.depth, (18, 34, 50, 101, 152), "depth")
         choice(self.cpm_extractor, ("vgg", "resnet"), "cpm_extractor")
         choice(self.cpm_stride, (4, 8), "cpm_stride")
+        choice(self.crop_mode, CROP_MODES, "crop_mode")
+        if self.crop_margin < 1:
+            raise UserError(f"must be >= 1, got {self.crop_margin}", field="crop_margin")
         for name in ("width", "deconv_channels", "cpn_channels", "cpm_stages",
-                     "cpm_channels", "cpm_hidden", "vgg_width", "box_padding"):
+                     "cpm_channels", "cpm_hidden", "vgg_width", "box_padding", "crop_window"):
             positive(getattr(self, name), name)
         if self.deconv_kernel not in (2, 3, 4):
             raise UserError(f"expected 2, 3 or 4, got {self.deconv_kernel}", field="deconv_kernel")
@@ -107,6 +121,11 @@ class PoseConfig(ConfigBase):
     def crop_size(self) -> tuple[int, int]:
         """Person crop (width, height)."""
         return tuple(self.input_size or PAPER_INPUT[self.backbone])  # type: ignore[return-value]
+
+    @property
+    def crop_padding(self) -> float:
+        """Padding of a crop around its box: box_padding, times crop_margin for windows."""
+        return self.box_padding * (self.crop_margin if self.crop_mode == "track_window" else 1.0)
 
     @property
     def aspect(self) -> float:

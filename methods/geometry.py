@@ -1,7 +1,8 @@
 """Person crops and the maps between image, crop, heatmap and feature grids.
 
 Matrices are 2x3 affine maps built with `vposebench.affine` (pixel centres at integers). A
-grid `stride` times coarser than the crop is reached with `affine.scale_matrix`.
+grid `stride` times coarser than the crop is reached with `grid_matrices` (`affine.scale_matrix`
+for a batch).
 """
 
 from __future__ import annotations
@@ -10,13 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vposebench.affine import (
-    box_to_center_size,
-    crop_matrix,
-    invert_matrix,
-    scale_matrix,
-    warp_crop,
-)
+from vposebench.affine import box_to_center_size, crop_matrix, warp_crop
 
 #: ImageNet RGB mean and std (inputs are normalised with them)
 MEAN = (0.485, 0.456, 0.406)
@@ -53,17 +48,27 @@ def normalise(crops: torch.Tensor) -> torch.Tensor:
 
 
 def grid_matrices(matrices: np.ndarray, stride: float) -> np.ndarray:
-    """Image -> grid matrices for a grid `stride` crop pixels per cell (batched scale_matrix)."""
-    return np.stack([scale_matrix(m, stride) for m in matrices]) if len(matrices) else matrices
+    """Image -> grid matrices for a grid `stride` crop pixels per cell (`scale_matrix` for a
+    (P, 2, 3) batch: crop pixel u maps to cell (u + 0.5) / stride - 0.5)."""
+    s = 1.0 / stride
+    out = np.asarray(matrices, dtype=np.float64) * s
+    out[..., 2] += 0.5 * s - 0.5
+    return out
 
 
 def invert_matrices(matrices: np.ndarray) -> np.ndarray:
-    return np.stack([invert_matrix(m) for m in matrices]) if len(matrices) else matrices
+    """Inverses of a (P, 2, 3) batch of affine matrices (`invert_matrix` for each row)."""
+    m = np.asarray(matrices, dtype=np.float64)
+    a, b, c, d = m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1]
+    det = a * d - b * c
+    linear = np.stack([np.stack([d, -b], axis=1), np.stack([-c, a], axis=1)], axis=1) / det[:, None, None]
+    offset = -(linear @ m[:, :, 2:])
+    return np.concatenate([linear, offset], axis=2)
 
 
 def apply_matrices(points: np.ndarray, matrices: np.ndarray) -> np.ndarray:
     """(P, J, 2) points through (P, 2, 3) matrices, one per row."""
-    return np.einsum("pij,pkj->pki", matrices[:, :, :2], points) + matrices[:, None, :, 2]
+    return points @ matrices[:, :, :2].transpose(0, 2, 1) + matrices[:, None, :, 2]
 
 
 def _homogeneous(matrices: np.ndarray) -> np.ndarray:

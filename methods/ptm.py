@@ -7,9 +7,11 @@ heatmaps from the result y, then write: keypoint feature replacement and, if the
 quality is high enough, append y (detached) to the memory.
 
 Training runs clips of consecutive frames of one person online (memory built from the earlier
-frames of the clip, loss on every frame); by default it starts from a `baseline` checkpoint of
-the same backbone and trains the memory module only (`vposebench train --set
-init_checkpoint=...`).
+frames of the clip, loss on every frame or on the last `loss_frames`); a clip has capacity + 1
+frames by default, so training fills the memory the model is tested with. It usually starts
+from a `baseline` checkpoint of the same backbone (`vposebench train --set
+init_checkpoint=...`) and trains the memory module only (`train_scope=temporal`, what `auto`
+picks) or everything (`train_scope=all`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from vposebench.config import choice, positive
+from vposebench.config import SIGNED, choice, positive
 from vposebench.errors import UserError
-from vposebench.interface import ClipBatch, ClipSpec, FrameInput
+from vposebench.interface import ClipBatch, ClipSpec, FrameInput, TrackStateAccess
 from vposebench.registry import register_method
 from vposebench.skeleton import Skeleton
 
@@ -37,9 +39,10 @@ from .memory import (
     MemoryAttention,
     MemoryStore,
     QualityScore,
-    TrackMemory,
+    TrackState,
     WriteActivity,
     WriteRule,
+    memory_width,
     write,
 )
 from .topdown import TopDownMethod
@@ -54,8 +57,10 @@ class PTMConfig(PoseConfig):
     memory_stage: str | None = None
     #: stored maps per track (the paper sweeps 1, 2, 4, 8, 16)
     capacity: int = 16
-    #: attention heads N and embedding width c_bar (None: c / 4, at most 256)
-    heads: int = 8
+    #: attention heads N and embedding width c_bar; None: c_bar = c / 4 (at most 256, at
+    #: least 8) and N = 8 or fewer, so that every head has at least 8 dimensions
+    #: (`memory.memory_width`); the built method's config holds the values used
+    heads: int | None = None
     embed_channels: int | None = None
     #: vanilla | coda | auto (CoDA when a frame has more than `crowd_threshold` persons)
     attention: str = "auto"
@@ -78,13 +83,18 @@ class PTMConfig(PoseConfig):
     #: quality blur sigma in heatmap cells (None: the target sigma)
     quality_blur_sigma: float | None = None
     #: append y when the summed joint quality exceeds this times the number of real joints
-    write_threshold: float = 0.5
+    write_threshold: float = dataclasses.field(default=0.5, metadata=SIGNED)  # < 0: write always
     #: apply the write threshold during training too (off: write every training frame)
     train_quality_gate: bool = True
-    #: store W_K m and W_V m instead of m (one projection per write instead of per read)
-    cache_projections: bool = False
-    #: training clip length (consecutive frames of one track)
-    clip_length: int = 4
+    #: store W_K m and W_V m instead of m (one projection per write instead of `capacity`
+    #: per read)
+    cache_projections: bool = True
+    #: training clip length (consecutive frames of one track); None: capacity + 1, so the
+    #: last frame reads a full memory when every earlier frame was written
+    clip_length: int | None = None
+    #: training: the loss is taken on the last `loss_frames` frames of a clip; the frames
+    #: before only fill the memory and run without gradient (None: the loss on every frame)
+    loss_frames: int | None = None
 
     def validate(self) -> None:
         super().validate()
@@ -97,17 +107,27 @@ class PTMConfig(PoseConfig):
         if not 0 < self.alpha_init < 1:
             raise UserError(f"must be in (0, 1), got {self.alpha_init}", field="alpha_init")
         choice(self.kfr_cell, ("saved", "predicted"), "kfr_cell")
-        for name in ("capacity", "heads"):
-            positive(getattr(self, name), name)
-        if self.clip_length < 2:
+        positive(self.capacity, "capacity")
+        for name in ("heads", "embed_channels", "loss_frames"):
+            if getattr(self, name) is not None:
+                positive(getattr(self, name), name)
+        if self.clip_length is not None and self.clip_length < 2:
             raise UserError("must be >= 2 (the memory is read from earlier frames of the clip)",
                             field="clip_length")
+        if self.loss_frames is not None and self.loss_frames > self.training_clip_length:
+            raise UserError(f"must be at most the clip length ({self.training_clip_length})",
+                            field="loss_frames")
         if not 0 <= self.kfr_low <= self.kfr_high:
             raise UserError("need 0 <= kfr_low <= kfr_high", field="kfr_low")
 
+    @property
+    def training_clip_length(self) -> int:
+        """Frames per training clip (`clip_length`, or capacity + 1)."""
+        return self.clip_length or self.capacity + 1
+
 
 @register_method("ptm")
-class PoseTemporalMemory(TopDownMethod):
+class PoseTemporalMemory(TopDownMethod, TrackStateAccess):
     """Pose temporal memory: per-track FIFO of feature maps read by CoDA/vanilla attention."""
 
     config_class = PTMConfig
@@ -117,7 +137,11 @@ class PoseTemporalMemory(TopDownMethod):
     def __init__(self, skeleton: Skeleton, config: PTMConfig | None = None, **overrides: Any) -> None:
         super().__init__(skeleton, config, **overrides)
         c = self.config
-        self.memory = MemoryAttention(self.net.feature_channels, c.heads, c.embed_channels,
+        heads, embed = memory_width(self.net.feature_channels, c.heads, c.embed_channels)
+        # the config records what was built: resolved widths and clip length
+        self.config = c = dataclasses.replace(c, heads=heads, embed_channels=embed,
+                                              clip_length=c.training_clip_length)
+        self.memory = MemoryAttention(self.net.feature_channels, heads, embed,
                                       c.coda_sim_scale, c.coda_dis_scale, c.coda_normalise,
                                       value_init=c.value_init, alpha_init=c.alpha_init)
         self.quality = QualityScore(c.quality_blur_sigma or c.target_sigma, c.target_sigma,
@@ -134,6 +158,9 @@ class PoseTemporalMemory(TopDownMethod):
     def temporal_modules(self) -> list[nn.Module]:
         return [self.memory]
 
+    def alpha_parameters(self) -> list[nn.Parameter]:
+        return [self.memory.alpha_logit]
+
     @property
     def state_per_track(self) -> str:  # type: ignore[override]
         c, net = self.config, self.net
@@ -149,13 +176,22 @@ class PoseTemporalMemory(TopDownMethod):
 
     # -- state ----------------------------------------------------------------------------
     def reset(self) -> None:
+        super().reset()
         self.store.clear()
 
     def end_tracks(self, track_ids: Iterable[int]) -> None:
+        super().end_tracks(track_ids)
         self.store.drop(track_ids)
 
     def state_bytes(self) -> int:
-        return self.store.nbytes()
+        return super().state_bytes() + self.store.nbytes()
+
+    def export_track_state(self, track_id: int) -> TrackState | None:
+        """A copy of the track's memory (stored maps and keypoint bank)."""
+        return self.store.export_track(track_id)
+
+    def import_track_state(self, track_id: int, state: TrackState | None) -> None:
+        self.store.import_track(track_id, state)
 
     # -- read / write ---------------------------------------------------------------------
     def use_coda(self, num_persons: torch.Tensor) -> torch.Tensor:
@@ -165,87 +201,86 @@ class PoseTemporalMemory(TopDownMethod):
             return num_persons > self.config.crowd_threshold
         return torch.full_like(num_persons, mode == "coda", dtype=torch.bool)
 
-    def gather(self, memories: list[TrackMemory], like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Projected memories, zero-padded to the longest: keys, values (B, L, ., H, W) and the
-        (B, L) mask of stored entries."""
-        b, c, h, w = like.shape
-        length = max((len(m.entries) for m in memories), default=0)
-        valid = torch.zeros(b, max(length, 1), dtype=torch.bool, device=like.device)
-        if length == 0:
-            return like.new_zeros(b, 1, self.memory.embed, h, w), like.new_zeros(b, 1, c, h, w), valid
-        first = next(m.entries[0] for m in memories if m.entries)
-        parts = [like.new_zeros(b, length, *t.shape) for t in first]
-        for i, mem in enumerate(memories):
-            valid[i, : len(mem.entries)] = True
-            for j, entry in enumerate(mem.entries):
-                for part, t in zip(parts, entry):
-                    part[i, j] = t
-        if len(parts) == 2:  # cached (key, value) projections
-            return parts[0], parts[1], valid
-        keys, values = self.memory.project(parts[0])
-        return keys, values, valid
-
-    def read(self, x: torch.Tensor, memories: list[TrackMemory], num_persons: torch.Tensor) -> torch.Tensor:
-        keys, values, valid = self.gather(memories, x)
+    def read(self, x: torch.Tensor, store: MemoryStore, slots: np.ndarray,
+             num_persons: torch.Tensor) -> torch.Tensor:
+        """y for maps x (B, C, H, W) from the memories in `slots` of `store`."""
+        keys, values, valid = self.memory.gather(store, slots, x)
         return self.memory(x, keys, values, valid, self.use_coda(num_persons.to(x.device)))
 
-    def write(self, memories: list[TrackMemory], y: torch.Tensor, heatmaps: torch.Tensor,
+    def write(self, store: MemoryStore, slots: np.ndarray, y: torch.Tensor, heatmaps: torch.Tensor,
               crop_matrices: np.ndarray, gate: bool = True) -> WriteActivity:
         project = self.memory.project if self.config.cache_projections else None
-        return write(memories, y.detach(), self.quality(heatmaps), heatmaps, crop_matrices,
+        return write(store, slots, y.detach(), self.quality(heatmaps), heatmaps, crop_matrices,
                      self.net.heatmap_stride, self.net.feature_stride, self.real_joints, self.rule,
                      gate=gate, project=project)
 
     # -- inference ------------------------------------------------------------------------
     def infer(self, x: torch.Tensor, frame: FrameInput, matrices: np.ndarray) -> torch.Tensor:
         main, skips = self.net.encode(x)
-        memories = [self.store.get(int(t)) for t in frame.track_ids]
+        slots = self.store.slots_for(frame.track_ids)
         crowd = torch.full((len(x),), frame.num_persons, dtype=torch.int64)
-        y = self.read(main, memories, crowd)
+        y = self.read(main, self.store, slots, crowd)
         heatmaps = self.net.decode(y, skips)[-1]
-        self.activity.add(self.write(memories, y, heatmaps, matrices))
+        self.activity.add(self.write(self.store, slots, y, heatmaps, matrices))
         return heatmaps
 
     # -- training -------------------------------------------------------------------------
     def clip_spec(self) -> ClipSpec:
-        return ClipSpec(mode="consecutive", length=self.config.clip_length)
+        return ClipSpec(mode="consecutive", length=self.config.training_clip_length)
 
     def loss(self, batch: ClipBatch) -> torch.Tensor:
-        """Run each clip online (memory from its earlier frames), loss on every frame."""
+        """Run each clip online (memory from its earlier frames); the loss on its last
+        `loss_frames` frames (all by default). Earlier frames only fill the memory: they run
+        without gradient, as every write is detached anyway."""
         self.check_batch(batch)
         b, k = batch.batch_size, batch.length
-        main, skips = self.net.encode(normalise(batch.images.flatten(0, 1)))
+        warm = k - (self.config.loss_frames or k)
+        images = normalise(batch.images.flatten(0, 1)).view(b, k, 3, *batch.images.shape[2:4])
+        store = MemoryStore(self.config.capacity)
+        matrices = batch.crop_matrices.numpy()
+        if warm:
+            with torch.no_grad():
+                self._run_frames(images[:, :warm], batch, store, matrices, 0)
+        total = self._run_frames(images[:, warm:], batch, store, matrices, warm)
+        return total / (k - warm)
+
+    def _run_frames(self, images: torch.Tensor, batch: ClipBatch, store: MemoryStore,
+                    matrices: np.ndarray, start: int) -> torch.Tensor:
+        """Frames start.. of the clips in order (read, decode, write); the summed loss."""
+        b, k = images.shape[:2]
+        slots = store.slots_for(range(b))
+        main, skips = self.net.encode(images.flatten(0, 1))
 
         def frame(t: torch.Tensor, i: int) -> torch.Tensor:
             return t.view(b, k, *t.shape[1:])[:, i]
 
-        store = MemoryStore(self.config.capacity)
-        memories = [store.get(i) for i in range(b)]
-        matrices = batch.crop_matrices.numpy()
         total = main.new_zeros(())
         for i in range(k):
-            y = self.read(frame(main, i), memories, batch.num_persons[:, i])
+            t = start + i
+            y = self.read(frame(main, i), store, slots, batch.num_persons[:, t])
             outputs = self.net.decode(y, tuple(frame(s, i) for s in skips))
-            total = total + self.net.loss(outputs, batch.targets[:, i], batch.target_weight[:, i])
-            if i < k - 1:
-                self.write(memories, y, outputs[-1], matrices[:, i],
+            total = total + self.net.loss(outputs, batch.targets[:, t], batch.target_weight[:, t])
+            if t < batch.length - 1:
+                self.write(store, slots, y, outputs[-1], matrices[:, t],
                            gate=self.config.train_quality_gate)
-        return total / k
+        return total
 
     # -- description ----------------------------------------------------------------------
     def flops_probe(self, x: torch.Tensor) -> None:
         """Steady state: read a full memory of `capacity` entries, decode, score the quality
         (and project the written map when projections are cached)."""
         main, skips = self.net.encode(x)
-        cached = self.config.cache_projections
-        _, _, h, w = main.shape
-        entry = ((main.new_zeros(self.memory.embed, h, w), torch.zeros_like(main[0])) if cached
-                 else (torch.zeros_like(main[0]),))
-        mem = TrackMemory(self.config.capacity)
+        _, c, h, w = main.shape
+        heads = self.memory.heads
+        entry = ((main.new_zeros(1, heads, h * w, self.memory.embed // heads),
+                  main.new_zeros(1, heads, h * w, c // heads))
+                 if self.config.cache_projections else (torch.zeros_like(main),))
+        store = MemoryStore(self.config.capacity)
+        slots = store.slots_for([0])
         for _ in range(self.config.capacity):
-            mem.append(entry)
+            store.append(slots, entry)
         crowded = int(self.config.attention == "coda")
-        y = self.read(main, [mem], torch.tensor([self.config.crowd_threshold + crowded]))
+        y = self.read(main, store, slots, torch.tensor([self.config.crowd_threshold + crowded]))
         self.quality(self.net.decode(y, skips)[-1])
-        if cached:
+        if self.config.cache_projections:
             self.memory.project(y)

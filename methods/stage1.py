@@ -5,12 +5,16 @@ feature extractor output, or SimpleBaseline's last deconv output), and Stage 1 t
 maps (new filters N(0, 0.01)). Online, each track keeps what the next frame needs; a track's
 first frame gets zero maps. Training uses (reference, current) pairs of one track: the
 reference is one of the `reference_window` temporally closest labelled frames, and a sample's
-extra maps are zeroed with probability `zero_prob`.
+extra maps are zeroed with probability `zero_prob`. The reference's heatmaps are its ground
+truth (`temporal_source=gt`, the TFC paper's protocol) or the model's own prediction on the
+reference crop (`pred`: eval mode, no gradient, zero temporal input, as for a track's first
+frame at test time).
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 import dataclasses
 from collections.abc import Iterable
 from typing import Any
@@ -18,8 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from vposebench.config import choice
 from vposebench.errors import UserError
-from vposebench.interface import ClipBatch, ClipSpec, FrameInput
+from vposebench.interface import ClipBatch, ClipSpec, FrameInput, TrackStateAccess
 from vposebench.skeleton import Skeleton
 
 from .backbones import PoseNetwork, build_network
@@ -29,6 +34,8 @@ from .topdown import TopDownMethod, require_backbone
 
 #: backbone -> split point whose map has the heatmaps' size
 INTERMEDIATE = {"cpm": "features", "simplebaseline": "deconv"}
+#: where a training pair's reference heatmaps come from
+TEMPORAL_SOURCES = ("gt", "pred")
 
 
 @dataclasses.dataclass
@@ -43,16 +50,20 @@ class StageOneConfig(PoseConfig):
     #: inference: False gives every frame zero maps (the same weights without temporal input:
     #: the ablation that shows what the temporal input itself adds)
     temporal_input: bool = True
+    #: training: the reference frame's heatmaps (the weights of tfc's keypoint features,
+    #: refine's input) are its ground truth ("gt") or the model's own prediction ("pred")
+    temporal_source: str = "gt"
 
     def validate(self) -> None:
         super().validate()
+        choice(self.temporal_source, TEMPORAL_SOURCES, "temporal_source")
         if self.reference_window < 1:
             raise UserError("must be >= 1", field="reference_window")
         if not 0 <= self.zero_prob <= 1:
             raise UserError("must be in [0, 1]", field="zero_prob")
 
 
-class StageOneMethod(TopDownMethod):
+class StageOneMethod(TopDownMethod, TrackStateAccess):
     """Shared machinery of `tfc` and `refine`; subclasses say what the extra maps are."""
 
     config_class = StageOneConfig
@@ -72,15 +83,31 @@ class StageOneMethod(TopDownMethod):
 
     # -- state ----------------------------------------------------------------------------
     def reset(self) -> None:
+        super().reset()
         self.tracks.clear()
 
     def end_tracks(self, track_ids: Iterable[int]) -> None:
+        super().end_tracks(track_ids)
         for t in track_ids:
             self.tracks.pop(int(t), None)
 
     def state_bytes(self) -> int:
-        return sum(t.numel() * t.element_size() if isinstance(t, torch.Tensor) else t.nbytes
-                   for state in self.tracks.values() for t in state)
+        return super().state_bytes() + sum(
+            t.numel() * t.element_size() if isinstance(t, torch.Tensor) else t.nbytes
+            for state in self.tracks.values() for t in state if t is not None)
+
+    def export_track_state(self, track_id: int) -> tuple | None:
+        """A copy of what the track's next frame needs."""
+        state = self.tracks.get(int(track_id))
+        if state is None:
+            return None
+        return tuple(t.clone() if isinstance(t, torch.Tensor) else copy.deepcopy(t) for t in state)
+
+    def import_track_state(self, track_id: int, state: tuple | None) -> None:
+        if state is None:
+            self.tracks.pop(int(track_id), None)
+        else:
+            self.tracks[int(track_id)] = state
 
     # -- what subclasses define -------------------------------------------------------------
     @abc.abstractmethod
@@ -93,9 +120,10 @@ class StageOneMethod(TopDownMethod):
         """What each person's track keeps for its next frame (a tuple of tensors/arrays)."""
 
     @abc.abstractmethod
-    def training_maps(self, reference: torch.Tensor, current: torch.Tensor, batch: ClipBatch) -> torch.Tensor:
+    def training_maps(self, reference: torch.Tensor, current: torch.Tensor,
+                      reference_heatmaps: torch.Tensor, batch: ClipBatch) -> torch.Tensor:
         """(B, J, h, w) extra maps of a training pair, from the reference frame's features and
-        ground-truth heatmaps (batch frame 0) and the current frame's features."""
+        heatmaps (batch frame 0: ground truth or predicted) and the current frame's features."""
 
     # -- inference ------------------------------------------------------------------------
     def infer(self, x: torch.Tensor, frame: FrameInput, matrices: np.ndarray) -> torch.Tensor:
@@ -117,13 +145,32 @@ class StageOneMethod(TopDownMethod):
         return ClipSpec(mode="reference", length=2, window=self.config.reference_window,
                         zero_prob=self.config.zero_prob)
 
+    def predicted_heatmaps(self, crops: torch.Tensor) -> torch.Tensor:
+        """The network's heatmaps for normalised crops as at test time on a track's first frame:
+        eval mode (BatchNorm statistics untouched), zero temporal input, no gradient."""
+        was_training = self.net.training
+        self.net.eval()
+        try:
+            with torch.no_grad():
+                return self.net(crops)
+        finally:
+            self.net.train(was_training)
+
+    def reference_heatmaps(self, crops: torch.Tensor, batch: ClipBatch) -> torch.Tensor:
+        """(B, J, h, w) heatmaps of the pairs' reference frames (`temporal_source`)."""
+        if self.config.temporal_source == "pred":
+            return self.predicted_heatmaps(crops)
+        return batch.targets[:, 0]
+
     def loss(self, batch: ClipBatch) -> torch.Tensor:
         """Loss on the current frame (1) with extra maps from the reference frame (0)."""
         self.check_batch(batch)
         b = batch.batch_size
-        features, skips = self.net.encode(normalise(batch.images.flatten(0, 1)))
+        crops = normalise(batch.images.flatten(0, 1))
+        features, skips = self.net.encode(crops)
         pairs = features.view(b, 2, *features.shape[1:])
-        extra = self.training_maps(pairs[:, 0], pairs[:, 1], batch)
+        reference = self.reference_heatmaps(crops.view(b, 2, *crops.shape[1:])[:, 0], batch)
+        extra = self.training_maps(pairs[:, 0], pairs[:, 1], reference, batch)
         extra = extra * (~batch.zero_temporal).view(-1, 1, 1, 1).to(extra.dtype)
         current = tuple(s.view(b, 2, *s.shape[1:])[:, 1] for s in skips)
         outputs = self.net.decode(pairs[:, 1], current, extra)

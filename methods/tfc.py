@@ -4,7 +4,8 @@ From the previous frame of a track: keypoint features J_p = sum_hw B(h, w, p) I(
 L2-normalised (B = that frame's heatmaps clamped at 0, I = its intermediate features). For
 the current frame: correlation maps C_p(h, w) = <J_p, I_t(h, w, :)>, a scale layer (weight and
 bias per map), concatenated to Stage 1's input. In training J_p comes from a reference frame
-weighted by its ground-truth heatmaps.
+weighted by its ground-truth heatmaps (the paper's protocol) or by the model's prediction
+(`temporal_source=pred`).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class TemporalFeatureCorrelation(StageOneMethod):
     def next_state(self, features: torch.Tensor, heatmaps: torch.Tensor, matrices: np.ndarray) -> list[tuple]:
         return [(k,) for k in keypoint_features(heatmaps, features)]
 
-    def training_maps(self, reference: torch.Tensor, current: torch.Tensor, batch: ClipBatch) -> torch.Tensor:
-        keypoints = keypoint_features(batch.targets[:, 0], reference)
+    def training_maps(self, reference: torch.Tensor, current: torch.Tensor,
+                      reference_heatmaps: torch.Tensor, batch: ClipBatch) -> torch.Tensor:
+        keypoints = keypoint_features(reference_heatmaps, reference)
         return self.scale(correlation_maps(keypoints, current, self.config.correlation))

@@ -30,6 +30,7 @@ from vposebench.skeleton import Skeleton
 from .backbones import PoseNetwork, build_network
 from .backbones.resnet import load_strict
 from .config import PoseConfig
+from .crops import CropWindows
 from .decoding import decode_to_image
 from .geometry import box_matrices, normalise, warp_crops
 
@@ -50,6 +51,9 @@ class TopDownMethod(TemporalPoseMethod):
         self.config = config if config is not None else self.config_class.build(overrides)
         self.real_joints = np.asarray(skeleton.evaluated)
         self.net: PoseNetwork = self.build_network()
+        c = self.config
+        #: per-track fixed crops (crop_mode=track_window; unused with per-frame box crops)
+        self.windows = CropWindows(c.crop_size, c.crop_padding, c.crop_window)
 
     # -- construction ---------------------------------------------------------------------
     def build_network(self) -> PoseNetwork:
@@ -59,6 +63,11 @@ class TopDownMethod(TemporalPoseMethod):
 
     def temporal_modules(self) -> list[nn.Module]:
         """The modules a method adds to the per-frame network (trained alone on request)."""
+        return []
+
+    def alpha_parameters(self) -> list[nn.Parameter]:
+        """Scalar mixing weights among the temporal modules' parameters (ptm's alpha): they
+        train at their own rate (`TrainConfig.alpha_lr`)."""
         return []
 
     def load_network_state(self, state: dict[str, torch.Tensor], source: str) -> None:
@@ -87,10 +96,19 @@ class TopDownMethod(TemporalPoseMethod):
 
     # -- inference ------------------------------------------------------------------------
     def reset(self) -> None:
-        """Start of a video: drop all per-track state."""
+        """Start of a video: drop all per-track state (subclasses extend this)."""
+        self.windows.clear()
 
     def end_tracks(self, track_ids: Iterable[int]) -> None:
-        """Free the state of tracks that ended."""
+        """Free the state of tracks that ended (subclasses extend this)."""
+        self.windows.end(track_ids)
+
+    def crop_matrices(self, frame: FrameInput) -> np.ndarray:
+        """(P, 2, 3) image -> crop matrices of the frame's persons (`crop_mode`)."""
+        boxes = np.asarray(frame.boxes, dtype=np.float64)
+        if self.config.crop_mode == "track_window":
+            return self.windows.matrices(boxes, frame.track_ids)
+        return box_matrices(boxes, self.config.crop_size, self.config.crop_padding)
 
     def step(self, frame: FrameInput) -> StepOutput:
         """One frame: crop every person, run the network and temporal parts, decode.
@@ -105,8 +123,7 @@ class TopDownMethod(TemporalPoseMethod):
             w, h = self.config.heatmap_size
             return StepOutput(np.zeros((0, joints, 3)), torch.zeros(0, joints, h, w))
         size = self.config.crop_size
-        matrices = box_matrices(np.asarray(frame.boxes, dtype=np.float64), size,
-                                self.config.box_padding)
+        matrices = self.crop_matrices(frame)
         crops = torch.from_numpy(warp_crops(frame.image, matrices, size)).to(self.device)
         with torch.no_grad():
             heatmaps = self.infer(normalise(crops), frame, matrices)
@@ -133,7 +150,8 @@ class TopDownMethod(TemporalPoseMethod):
 
     # -- description ----------------------------------------------------------------------
     def state_bytes(self) -> int:
-        return 0
+        """Bytes of per-track state (here: the fixed crops; subclasses add their own)."""
+        return self.windows.nbytes()
 
     def flops_probe(self, x: torch.Tensor) -> None:
         """Run what one person costs per frame in steady state (FLOPs are counted around it)."""
@@ -165,6 +183,7 @@ class TopDownMethod(TemporalPoseMethod):
             parameters=self.parameter_count(),
             flops_per_person=self.flops_per_person(),
             state_bytes=self.state_bytes(),
+            oracle=self.oracle,
         )
 
     def backbone_name(self) -> str:

@@ -26,3 +26,20 @@ def test_machine_speed_cancels_and_a_slower_path_fails(tmp_path, capsys):
     assert ratios.main(["compare", str(run), str(base)]) == 1
     out = capsys.readouterr().out
     assert "SLOWER   test_step" in out and "+100%" in out
+
+
+def test_paired_ratios_come_from_extra_info_and_fail_above_their_limit(tmp_path, capsys):
+    def run(small: float) -> dict:
+        benches = [{"name": "test_calibration", "stats": {"median": 1.0}},
+                   {"name": "test_bench_memory_overhead[small]", "stats": {"median": 5.0},
+                    "extra_info": {"ptm_over_baseline": small}}]
+        return {"benchmarks": benches}
+
+    assert ratios.ratios(run(1.04))["ptm_overhead[small]"] == 1.04
+    path, base = tmp_path / "run.json", tmp_path / "baseline.json"
+    path.write_text(json.dumps(run(1.04)))
+    assert ratios.main(["save", str(path), str(base)]) == 0
+    assert ratios.main(["compare", str(path), str(base)]) == 0
+    path.write_text(json.dumps(run(1.2)))  # over the 10 % limit, whatever the baseline says
+    assert ratios.main(["compare", str(path), str(base)]) == 1
+    assert "OVER     ptm_overhead[small]" in capsys.readouterr().out

@@ -1,16 +1,9 @@
-"""Subcommands of the CLI. Each module has NAME, a docstring (its help), configure(parser)
-and run(args) -> exit status. A command is listed here only once it works."""
+"""Subcommands of the CLI. Each module `<name>_cmd` has NAME, a docstring (its help),
+configure(parser) and run(args) -> exit status. A command is listed here only once it works.
 
-from . import (
-    check_cmd,
-    convert_cmd,
-    evaluate_cmd,
-    leaderboard_cmd,
-    list_cmd,
-    predict_cmd,
-    run_cmd,
-    synth_cmd,
-    train_cmd,
-)
+Only the names live here: the CLI imports the one module a command line asks for, so that
+start-up stays cheap (see `vposebench.cli`).
+"""
 
-COMMANDS = [run_cmd, list_cmd, synth_cmd, convert_cmd, train_cmd, predict_cmd, evaluate_cmd, leaderboard_cmd, check_cmd]
+#: command names in listing order; the module of `name` is `vposebench.commands.<name>_cmd`
+COMMAND_NAMES = ["run", "list", "synth", "convert", "train", "predict", "evaluate", "leaderboard", "check"]

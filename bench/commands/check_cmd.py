@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..experiments import PRESETS, get_preset
 from ..formats import load_json
+from ..outputs import check_output_folder
 from ..pipeline import DEFAULT_CACHE, Pipeline, RunOptions, reference_folder, run_folder
 from ..progress import TqdmProgress
 from ..regression import DEFAULT_SPEED_TOLERANCE, REFERENCE_METHOD, check_records, render_report
@@ -51,6 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     validate(args)
+    check_output_folder(args.cache, "--cache")
     folder = args.results or reference_folder(args.preset or "default")
     committed = require_records(ResultsStore(folder))
     manifest_path = folder / "run.json"
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.speed_tolerance < 1:
         raise UserError("must be in [0, 1)", field="--speed-tolerance")
     out = args.out or run_folder(f"check-{preset.name}")
+    check_output_folder(out, "--out")
     if out.resolve() == folder.resolve():
         raise UserError("must not be the checked folder", field="--out")
     for stale in (args.cache if not args.reuse_cache else None, out / "records"):

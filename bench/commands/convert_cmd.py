@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..outputs import check_output_folder
 from ..registry import DATASETS
 
 NAME = "convert"
@@ -39,6 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vposebench.datasets.convert import convert_dataset
 
+    check_output_folder(args.out, "--out")
     dataset = DATASETS.get(args.dataset)(args.root, args.split)
     summary = convert_dataset(dataset, args.out)
     d = summary.description

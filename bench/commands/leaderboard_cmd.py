@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from ..atomic import atomic_write
+from ..outputs import check_output_file
 from ..results_store import ResultsStore, require_records
 from ..tables.base import FORMATS
 from ..tables.output import build_tables
@@ -27,6 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out:
+        check_output_file(args.out, "--out")
     records = require_records(ResultsStore(args.results))
     text = "\n".join(table.render(args.format) for table in build_tables(records, args.table))
     if args.out:

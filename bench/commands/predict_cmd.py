@@ -1,7 +1,10 @@
 """Run a trained method over a dataset split and write PoseTrack'18 predictions.
 
 One JSON file per video (named after the video), every frame listed in order, track ids from
-the shared IoU tracker, per-joint scores. Person boxes are the ground-truth boxes.
+the shared IoU tracker, per-joint scores. Person boxes are the ground-truth boxes. The folder
+is written whole or not at all (built beside OUT, renamed at the end, replacing an earlier
+run's files there). With `--temporal-input shuffled` a temporal method runs as its shuffled
+control.
 
 Example:
   vposebench predict --method ptm --checkpoint ptm.ckpt --dataset synthetic \\
@@ -12,10 +15,13 @@ from __future__ import annotations
 
 import argparse
 
+from ..atomic import atomic_directory
 from ..checkpoint import load_checkpoint
 from ..errors import UserError
+from ..outputs import check_output_folder, check_replaceable_folder
 from ..runner import predict_videos
-from ..tracker import MATCHERS, IoUTracker
+from ..shuffle import TEMPORAL_INPUTS, DonorSource, donor_names, require_track_state
+from ..tracker import DEFAULT_MAX_AGE, MATCHERS, IoUTracker
 from ..training import resolve_device
 from .common import add_device_arguments, apply_threads, open_dataset
 
@@ -33,15 +39,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="IoU matching of boxes across frames (default: greedy)")
     parser.add_argument("--iou-threshold", type=float, default=0.3,
                         help="smallest IoU that continues a track (default: 0.3)")
+    parser.add_argument("--max-age", type=int, default=DEFAULT_MAX_AGE,
+                        help="frames a track (and the method's state for it) survives without "
+                             f"a box; 0 ends it at once (default: {DEFAULT_MAX_AGE})")
+    parser.add_argument("--temporal-input", default="own", choices=TEMPORAL_INPUTS,
+                        help="own: the method's own past; shuffled: each track's temporal state "
+                             "from the next video's track of the same rank (the shuffled "
+                             "control, docs/methods.md)")
     add_device_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    check_output_folder(args.out, "--out")
     apply_threads(args.threads)
     if not 0 <= args.iou_threshold <= 1:
         raise UserError(f"must be in [0, 1], got {args.iou_threshold}", field="--iou-threshold")
+    if args.max_age < 0:
+        raise UserError(f"must be >= 0, got {args.max_age}", field="--max-age")
     checkpoint = load_checkpoint(args.checkpoint)
     if checkpoint.method != args.method:
         raise UserError(f"the checkpoint holds method {checkpoint.method!r}, not "
@@ -54,14 +70,21 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the checkpoint was trained on joint set {checkpoint.skeleton.name!r}, "
                         f"dataset {args.dataset!r} uses {dataset.skeleton.name!r}",
                         path=args.checkpoint, field="skeleton")
-    method = checkpoint.build(resolve_device(args.device))
+    method = checkpoint.build(resolve_device(args.device), source=args.checkpoint)
     names = dataset.video_names()
     if not names:
         raise UserError(f"no videos in split {dataset.split!r} of dataset {args.dataset!r}",
                         path=dataset.root)
+    check_replaceable_folder(args.out, [f"{n}.json" for n in names])
+    donors = None
+    if args.temporal_input == "shuffled":
+        require_track_state(method, args.method)
+        donors = DonorSource(checkpoint.build(resolve_device(args.device)), donor_names(names),
+                             dataset.load_video)
     videos = (dataset.load_video(n) for n in tqdm(names, desc=f"predict {args.method}", unit="video"))
-    tracker = IoUTracker(args.iou_threshold, args.tracker)
-    stats = predict_videos(method, videos, args.out, tracker=tracker)
+    tracker = IoUTracker(args.iou_threshold, args.tracker, max_age=args.max_age)
+    with atomic_directory(args.out) as staging:
+        stats = predict_videos(method, videos, staging, tracker=tracker, donors=donors)
     print(f"wrote {stats.videos} prediction files to {args.out} ({stats.frames} frames, "
           f"{stats.persons} persons)")
     return 0

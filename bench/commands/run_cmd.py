@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..experiments import PRESETS, get_preset
+from ..outputs import check_output_folder
 from ..pipeline import DEFAULT_CACHE, Pipeline, RunOptions, reference_folder, run_folder
 from ..progress import TqdmProgress
 
@@ -55,6 +56,8 @@ def validate(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if value is not None and value < 1:
             raise UserError("must be >= 1", field=f"--{name}")
+    if getattr(args, "seed", 0) < 0:
+        raise UserError(f"must be 0 or more, got {args.seed}", field="--seed")
     if getattr(args, "device", "cpu") == "cuda":
         import torch
 
@@ -73,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         preset = preset.select_methods([m.strip() for m in args.methods.split(",") if m.strip()])
     results = (reference_folder(preset.name) if args.write_reference
                else args.results or run_folder(preset.name))
+    check_output_folder(results, "--results")
+    check_output_folder(args.cache, "--cache")
     options = RunOptions(cache=args.cache, results=results, device=args.device, threads=args.threads,
                          workers=args.workers, force=args.force, seed=args.seed)
     progress = TqdmProgress(enabled=not args.quiet)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UserError
 from ..skeleton import Skeleton
 
 
@@ -58,6 +59,16 @@ class PoseTrackFile:
         if self.format == "posetrack17":
             return f"annolist[{int(self.person_frame[row])}].annorect[{index}]"
         return f"annotations[{index}]"
+
+    def frames_field(self) -> str:
+        """The field that lists the frames: ``annolist`` (PT17) or ``images`` (PT18)."""
+        return "annolist" if self.format == "posetrack17" else "images"
+
+    def require_frames(self) -> None:
+        """A file without frames cannot be scored; for ground truth that is the GT file's
+        fault (not a prediction file that lists too many frames)."""
+        if not self.frames:
+            raise UserError("the video has no frames", path=self.path, field=self.frames_field())
 
     def frame_offsets(self) -> np.ndarray:
         """(F + 1,) offsets: persons of frame f are rows offsets[f]:offsets[f + 1]."""

@@ -51,10 +51,7 @@ def _pt17_objects(value: Any, f: Fields, field: str) -> list[dict]:
 
 def _pt17_name(frame: dict, f: Fields, field: str) -> str:
     image = unwrap(f.get(frame, "image", field))
-    name = unwrap(f.get(image, "name", f"{field}.image"))
-    if not isinstance(name, str):
-        raise f.fail(f"{field}.image.name", f"expected a string, got {name!r}")
-    return name
+    return f.file_name(unwrap(f.get(image, "name", f"{field}.image")), f"{field}.image.name")
 
 
 def _pt17_ignore_regions(frame: dict, f: Fields, field: str) -> list[np.ndarray]:
@@ -72,10 +69,12 @@ def _pt17_ignore_regions(frame: dict, f: Fields, field: str) -> list[np.ndarray]
 
 
 def _pt17_head_box(rect: dict, f: Fields, field: str) -> np.ndarray:
+    """The head box x1, y1, x2, y2: all four or none (NaN); a partial box names the first
+    missing key."""
     keys = ("x1", "y1", "x2", "y2")
-    if not all(k in rect for k in keys):
+    if not any(k in rect for k in keys):
         return np.full(4, np.nan)
-    return np.array([f.number(unwrap(rect[k]), f"{field}.{k}") for k in keys])
+    return np.array([f.number(unwrap(f.get(rect, k, field)), f"{field}.{k}") for k in keys])
 
 
 def read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
@@ -103,7 +102,7 @@ def read_pt17(data: dict, path: Path, kind: str) -> PoseTrackFile:
             track = rect.get("track_id")
             if track is None and kind == "pred":
                 f.get(rect, "track_id", rfield)
-            tracks.append(-1 if track is None else f.int_(unwrap(track), f"{rfield}.track_id"))
+            tracks.append(-1 if track is None else f.track_id(unwrap(track), f"{rfield}.track_id"))
             score = rect.get("score")
             pscores.append(np.nan if score is None else f.number(unwrap(score), f"{rfield}.score"))
             heads.append(_pt17_head_box(rect, f, rfield))

@@ -60,8 +60,8 @@ def _categories(skeleton: Skeleton) -> list[dict]:
     }]
 
 
-def _dump(path: PathLike, doc: dict) -> None:
-    with atomic_write(path) as handle:
+def _dump(path: PathLike, doc: dict, durable: bool = True) -> None:
+    with atomic_write(path, durable=durable) as handle:
         json.dump(doc, handle, separators=(",", ":"), allow_nan=False)
 
 
@@ -90,9 +90,10 @@ def annotations_to_dict(video: VideoGT) -> dict:
     return {"images": images, "annotations": annotations, "categories": _categories(video.skeleton)}
 
 
-def write_annotations(video: VideoGT, path: PathLike) -> None:
-    """Write a ground-truth video as one PT18 JSON file (atomically)."""
-    _dump(path, annotations_to_dict(video))
+def write_annotations(video: VideoGT, path: PathLike, *, durable: bool = True) -> None:
+    """Write a ground-truth video as one PT18 JSON file (atomically; `durable=False` skips the
+    fsync, for files inside a folder that is synced as a whole)."""
+    _dump(path, annotations_to_dict(video), durable)
 
 
 def predictions_to_dict(video: VideoPred, *, vid_id: str | None = None) -> dict:

@@ -12,6 +12,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ..tables.base import Table
+    from .frame_groups import FrameGroups
 
 
 class MetricResult(abc.ABC):
@@ -43,6 +44,11 @@ class MetricResult(abc.ABC):
     @abc.abstractmethod
     def subset(self, videos: Sequence[str]) -> MetricResult:
         """The same result restricted to some videos (equal to evaluating only those)."""
+
+    def group(self, groups: FrameGroups, name: str) -> MetricResult:
+        """The same result on one frame group (``frame_groups``: degraded, recovery, clean),
+        over the same videos; metrics without per-frame arrays have none."""
+        raise NotImplementedError(f"the {self.metric} metric has no frame groups")
 
 
 class Metric(abc.ABC):

@@ -30,6 +30,8 @@ from ..registry import register_metric
 from ..skeleton import GROUP_KEYS, JHMDB, PENN_ACTION, Skeleton
 from ..tables.base import Table
 from .base import Metric, MetricResult, group_values, video_indices
+from .frame_groups import FrameGroups
+from .posetrack_data import in_frame_index
 
 VISIBILITY_RULES = ("auto", "visible", "all")
 NORMALISERS = ("box", "torso")
@@ -76,6 +78,11 @@ class PCKScores:
     correct: np.ndarray  # (N, J) bool (False where not counted)
     normaliser: np.ndarray  # (N,) L in pixels
     paired: np.ndarray  # (N,) a prediction was paired with the person
+    index_in_frame: np.ndarray  # (N,) position of the person in its frame in the GT file
+
+    def take(self, rows: np.ndarray) -> PCKScores:
+        """The rows where `rows` ((N,) bool) is True."""
+        return PCKScores(**{f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)})
 
 
 def _pair_persons(gt: PoseTrackFile, pred: PoseTrackFile) -> np.ndarray:
@@ -110,7 +117,7 @@ def score_video(gt: PoseTrackFile, pred: PoseTrackFile, options: PCKOptions, vid
     """Hits and trials of one video's GT persons."""
     if len(pred.frames) != len(gt.frames):
         raise UserError(f"{len(pred.frames)} frames, but the GT file has {len(gt.frames)} "
-                        "(frames are paired by position)", path=pred.path, field="images")
+                        "(frames are paired by position)", path=pred.path, field=pred.frames_field())
     partner = _pair_persons(gt, pred)
     counted = (gt.keypoints[..., 2] > 0) if visibility_for(gt.skeleton, options.visibility) == "visible" \
         else np.ones(gt.keypoints.shape[:2], dtype=bool)
@@ -123,7 +130,8 @@ def score_video(gt: PoseTrackFile, pred: PoseTrackFile, options: PCKOptions, vid
     with np.errstate(invalid="ignore"):
         correct = counted & (np.sqrt((d * d).sum(axis=2)) <= options.alpha * length[:, None])
     return PCKScores(video=np.full(gt.num_persons, video), frame=gt.person_frame, counted=counted,
-                     correct=correct, normaliser=length, paired=paired)
+                     correct=correct, normaliser=length, paired=paired,
+                     index_in_frame=in_frame_index(gt.person_frame))
 
 
 @dataclasses.dataclass
@@ -207,6 +215,28 @@ class PCKResult(MetricResult):
         cells, _ = self._cells(*self.counts(np.atleast_2d(weights)))
         return cells
 
+    def gt_persons(self) -> dict[str, np.ndarray]:
+        """Identify each GT row of ``scores``: video index, frame position in the file,
+        position in the frame, as in ``PoseTrackResult.gt_persons``."""
+        s = self.scores
+        return {"video": s.video, "frame": s.frame, "index_in_frame": s.index_in_frame}
+
+    def select_persons(self, rows: np.ndarray) -> PCKResult:
+        """The same result counting only the GT person-frames where `rows` ((N,) bool over the
+        rows of ``scores``) is True; the videos stay (a video without a selected row adds
+        nothing), so it resamples and pairs like the whole."""
+        rows = np.asarray(rows, dtype=bool)
+        if rows.shape != self.scores.video.shape:
+            raise ValueError(f"rows must be {self.scores.video.shape}, got {rows.shape}")
+        return dataclasses.replace(self, scores=self.scores.take(rows))
+
+    def group(self, groups: FrameGroups, name: str) -> PCKResult:
+        """The result on one frame group's person-frames (``frame_groups``): their hits and
+        trials only."""
+        rows = self.gt_persons()
+        return self.select_persons(groups.person_mask(self.video_names, rows["video"], rows["frame"],
+                                                      rows["index_in_frame"], name))
+
     def flagged(self, *, missing: bool = False) -> list[dict[str, Any]]:
         """GT persons whose normaliser is shorter than 1 px (used as is, never replaced), or
         with `missing`, those without one (left out of the counts)."""
@@ -268,6 +298,7 @@ class PCKMetric(Metric):
         parts = []
         for v, (gt_path, pred_path) in enumerate(pairs):
             gt = read_file(gt_path, "gt", skeleton=skeleton)
+            gt.require_frames()
             skeleton = gt.skeleton
             pred = read_file(pred_path, "pred", skeleton=skeleton)
             parts.append(score_video(gt, pred, self.options, v))

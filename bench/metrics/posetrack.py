@@ -20,6 +20,7 @@ from ..registry import register_metric
 from ..skeleton import POSETRACK17
 from ..tables.base import Table
 from .base import Metric, MetricResult, group_values, nanmean, video_indices
+from .frame_groups import FrameGroups
 from .posetrack_ap import (
     APLabels,
     ap_labels,
@@ -181,6 +182,25 @@ class PoseTrackResult(MetricResult):
                 "mot_pre": mot["pre"].tolist(), "mot_rec": mot["rec"].tolist(),
             }
         return out
+
+    def frame_keys(self) -> dict[str, np.ndarray]:
+        """Identify each evaluated frame (the rows of a frame mask): video index, position in the
+        file."""
+        return {"video": self.data.frame_video, "frame": self.data.frame_position}
+
+    def select_frames(self, keep: np.ndarray) -> PoseTrackResult:
+        """The result on the evaluated frames where `keep` ((F,) bool over :meth:`frame_keys`) is
+        True, scored as if every other frame were unlabeled: exactly what the official
+        evaluation gives on a copy of the files where those frames have no GT person. Matching
+        and tracking are re-run on the kept frames (tracking sees them as consecutive, and the
+        last kept frame of each video is the one never fed); the videos stay."""
+        sub = score_posetrack(self.data.take_frames(keep), self.mode)
+        return dataclasses.replace(sub, selected=self.selected)
+
+    def group(self, groups: FrameGroups, name: str) -> PoseTrackResult:
+        """The result on one frame group's frames (``frame_groups``)."""
+        keys = self.frame_keys()
+        return self.select_frames(groups.frame_mask(self.data.videos, keys["video"], keys["frame"], name))
 
     def gt_persons(self) -> dict[str, np.ndarray]:
         """Identify each GT row (the rows of a joint mask): video index, frame position in the

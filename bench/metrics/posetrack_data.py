@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import shapely
 
 from ..errors import UserError
 from ..formats.folders import pair_files
 from ..formats.parsed import PoseTrackFile
 from ..formats.reader import read_file
 from ..skeleton import POSETRACK17, POSETRACK18, PT17_ID_FOR_PT18_SLOT
+from .ignore_regions import IgnoreRegions, frame_field
 
 #: the official evaluation's internal joint order (PoseTrack'17 point ids 0..14)
 JOINTS: tuple[str, ...] = POSETRACK17.joints
@@ -91,6 +91,32 @@ class PoseTrackSet:
         """(#GT persons, #predicted persons) per evaluated frame."""
         return np.diff(self.gt_offsets), np.diff(self.pred_offsets)
 
+    def take_frames(self, keep: np.ndarray) -> PoseTrackSet:
+        """The set with only the evaluated frames where `keep` ((F,) bool) is True, as if every
+        other frame had no GT person in the files (the official code then drops it with the
+        predictions at its position). Videos stay, also those left without a frame."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != self.frame_video.shape:
+            raise ValueError(f"keep must be {self.frame_video.shape}, got {keep.shape}")
+        rank = np.cumsum(keep) - 1
+        num_frames = int(keep.sum())
+
+        def persons(p: Persons) -> Persons:
+            rows = keep[p.frame]
+            fields = {f.name: (None if getattr(p, f.name) is None else getattr(p, f.name)[rows])
+                      for f in dataclasses.fields(p)}
+            fields["frame"] = rank[p.frame[rows]]
+            return Persons(**fields)
+
+        gt, pred = persons(self.gt), persons(self.pred)
+        return dataclasses.replace(
+            self, frame_video=self.frame_video[keep], frame_position=self.frame_position[keep],
+            frame_names=[n for n, k in zip(self.frame_names, keep) if k], gt=gt, pred=pred,
+            gt_offsets=np.searchsorted(gt.frame, np.arange(num_frames + 1)),
+            pred_offsets=np.searchsorted(pred.frame, np.arange(num_frames + 1)),
+            missing_scores=int((pred.has & (pred.score == MISSING_SCORE)).sum()),
+        )
+
 
 # ----------------------------------------------------------------------------- one video
 def _internal_keypoints(parsed: PoseTrackFile) -> np.ndarray:
@@ -116,11 +142,6 @@ def to_internal_joints(values: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected 17 (PoseTrack'18) or 15 joints on the last axis, got {values.shape}")
 
 
-def _frame_field(parsed: PoseTrackFile, position: int) -> str:
-    key = "annolist" if parsed.format == "posetrack17" else "images"
-    return f"{key}[{position}]"
-
-
 def _check_pred_tracks(parsed: PoseTrackFile) -> None:
     """Track ids below MAX_TRACK_ID and unique within each frame (the official code refuses
     the whole input otherwise)."""
@@ -142,7 +163,7 @@ def _check_pred_tracks(parsed: PoseTrackFile) -> None:
         raise UserError(
             f"non-unique track id {int(tracks[row])} in frame {parsed.frames[frame].file_name or frame} "
             "(track ids must be unique within a frame)",
-            path=parsed.path, field=f"{_frame_field(parsed, frame)}",
+            path=parsed.path, field=f"{frame_field(parsed, frame)}",
         )
 
 
@@ -157,63 +178,24 @@ def _check_gt_tracks(parsed: PoseTrackFile, rows: np.ndarray) -> None:
 
 
 def _check_head_boxes(parsed: PoseTrackFile, rows: np.ndarray) -> None:
-    missing = np.flatnonzero(np.isnan(parsed.head_boxes[rows]).any(axis=1))
+    """Every evaluated GT person needs a head box with a non-zero diagonal (its head size is
+    the distance unit of the PoseTrack metric)."""
+    boxes = parsed.head_boxes[rows]
+    missing = np.flatnonzero(np.isnan(boxes).any(axis=1))
     if len(missing):
         row = int(rows[missing[0]])
-        key = "x1" if parsed.format == "posetrack17" else "bbox_head"
-        raise UserError("missing head box (the PoseTrack metric normalises distances by it)",
-                        path=parsed.path, field=f"{parsed.person_field(row)}.{key}")
-
-
-def _polygons(regions: list[np.ndarray], path: Path, field: str) -> list:
-    out = []
-    for r, region in enumerate(regions):
-        try:
-            out.append(shapely.Polygon(region) if len(region) else shapely.Polygon())
-        except (ValueError, shapely.errors.GEOSException) as exc:
-            raise UserError(f"ignore region {r} is not a polygon ({exc})", path=path,
-                            field=f"{field}.ignore_regions") from None
-    return out
-
-
-@dataclasses.dataclass
-class _Regions:
-    """The ignore polygons of one video: polygons of frame k are polygons[start[k]:start[k + 1]]."""
-
-    polygons: np.ndarray  # object array of shapely polygons
-    start: np.ndarray  # (F + 1,)
-
-    @classmethod
-    def of(cls, parsed: PoseTrackFile, positions: np.ndarray) -> _Regions:
-        polygons, counts = [], np.zeros(len(positions), dtype=np.int64)
-        for k, position in enumerate(positions):
-            regions = parsed.frames[position].ignore_regions
-            if regions:
-                polygons += _polygons(regions, parsed.path, _frame_field(parsed, int(position)))
-                counts[k] = len(regions)
-        array = np.empty(len(polygons), dtype=object)
-        array[:] = polygons
-        return cls(array, np.concatenate([[0], np.cumsum(counts)]))
-
-    def frames(self) -> np.ndarray:
-        """(F,) bool: the frame has at least one region."""
-        return np.diff(self.start) > 0
-
-    def remove(self, frame_of: np.ndarray, xy: np.ndarray, has: np.ndarray) -> np.ndarray:
-        """Clear `has` for joints strictly inside a region of their frame (shapely `contains`:
-        the boundary is outside); return the persons to keep (in frames with regions, those
-        left with a joint)."""
-        in_region_frame = self.frames()[frame_of]
-        rows, cols = np.nonzero(has & in_region_frame[:, None])
-        if len(rows):
-            n_poly = np.diff(self.start)[frame_of[rows]]
-            point = np.repeat(np.arange(len(rows)), n_poly)
-            first = np.cumsum(n_poly) - n_poly
-            poly = self.start[frame_of[rows]][point] + (np.arange(len(point)) - first[point])
-            hit = shapely.contains(self.polygons[poly], shapely.points(xy[rows[point], cols[point]]))
-            inside = np.bincount(point[hit], minlength=len(rows)) > 0
-            has[rows[inside], cols[inside]] = False
-        return ~in_region_frame | has.any(axis=1)
+        if parsed.format == "posetrack17":
+            field, what = parsed.person_field(row), "missing head box x1, y1, x2, y2"
+        else:
+            field, what = f"{parsed.person_field(row)}.bbox_head", "missing head box"
+        raise UserError(f"{what} (the PoseTrack metric normalises distances by it)",
+                        path=parsed.path, field=field)
+    empty = np.flatnonzero(head_size(boxes) == 0)
+    if len(empty):
+        row = int(rows[empty[0]])
+        key = "" if parsed.format == "posetrack17" else ".bbox_head"
+        raise UserError("head box of zero size (the PoseTrack metric divides distances by its diagonal)",
+                        path=parsed.path, field=f"{parsed.person_field(row)}{key}")
 
 
 @dataclasses.dataclass
@@ -234,7 +216,14 @@ class _Video:
     missing_scores: int
 
 
-def _in_frame_index(person_frame: np.ndarray) -> np.ndarray:
+def _remove_ignored(regions: IgnoreRegions, frame_of: np.ndarray, xy: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Clear `has` for joints strictly inside a region of their frame; return the persons to
+    keep (in frames with regions, those left with a joint), as the official code does."""
+    has &= ~regions.inside(frame_of, xy, has)
+    return ~regions.frames()[frame_of] | has.any(axis=1)
+
+
+def in_frame_index(person_frame: np.ndarray) -> np.ndarray:
     """Position of each person within its frame in the file (persons are sorted by frame)."""
     return np.arange(len(person_frame)) - np.searchsorted(person_frame, person_frame)
 
@@ -243,12 +232,12 @@ def _prepare_video(gt: PoseTrackFile, pred: PoseTrackFile, need_tracks: bool) ->
     if len(pred.frames) != len(gt.frames):
         raise UserError(f"{len(pred.frames)} frames, but the GT file has {len(gt.frames)} "
                         "(frames are paired by position: list every GT frame, unlabeled ones too)",
-                        path=pred.path, field="annolist" if pred.format == "posetrack17" else "images")
+                        path=pred.path, field=pred.frames_field())
     _check_pred_tracks(pred)
     gt_kps_all = _internal_keypoints(gt)
     pred_kps_all = _internal_keypoints(pred)
-    gt_index_all = _in_frame_index(gt.person_frame)
-    pred_index_all = _in_frame_index(pred.person_frame)
+    gt_index_all = in_frame_index(gt.person_frame)
+    pred_index_all = in_frame_index(pred.person_frame)
 
     # frames the official code keeps: GT has at least one person (annorect non-empty)
     has_person = np.zeros(len(gt.frames), dtype=bool)
@@ -269,9 +258,9 @@ def _prepare_video(gt: PoseTrackFile, pred: PoseTrackFile, need_tracks: bool) ->
     pred_frame = rank[pred.person_frame[pred_rows]]
 
     # ignore regions: remove joints inside, then persons left without joints (those frames only)
-    regions = _Regions.of(gt, positions)
-    gt_keep = regions.remove(gt_frame, kps[..., :2], gt_has)
-    pred_keep = regions.remove(pred_frame, pkps[..., :2], pred_has)
+    regions = IgnoreRegions.of(gt, positions)
+    gt_keep = _remove_ignored(regions, gt_frame, kps[..., :2], gt_has)
+    pred_keep = _remove_ignored(regions, pred_frame, pkps[..., :2], pred_has)
 
     gt_rows, pred_rows = gt_rows[gt_keep], pred_rows[pred_keep]
     _check_head_boxes(gt, gt_rows)
@@ -310,6 +299,7 @@ def load_posetrack_set(gt_dir: str | Path, pred_dir: str | Path, *, videos: Sequ
     formats = {}
     for gt_path, pred_path in pairs:
         gt = read_file(gt_path, "gt")
+        gt.require_frames()
         pred = read_file(pred_path, "pred")
         formats[gt_path.stem] = gt.format
         prepared.append(_prepare_video(gt, pred, need_tracks))

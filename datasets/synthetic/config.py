@@ -12,11 +12,14 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from vposebench.config import setting_value
 from vposebench.errors import UserError
 from vposebench.hashing import content_hash
 
 #: bump when the generator's output changes for the same config (invalidates caches)
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
+#: kinds of degraded-frame bursts (`bursts.py`)
+BURST_KINDS = ("occluder", "defocus", "exposure")
 
 Range = tuple[float, float]
 IntRange = tuple[int, int]
@@ -102,13 +105,22 @@ class SynthConfig:
     # --- annotation rules
     min_joints_in_image: int = 4  # a person is annotated with at least this many joints inside
     min_joints_unhidden: int = 2  # ... of which at least this many are not hidden by others
+    # --- degraded-frame bursts (`bursts.py`), in every layout and split, drawn per frame
+    burst_rate: float = 0.13  # chance that an episode starts at a frame (outside episodes and gaps)
+    burst_length: IntRange = (2, 4)  # frames per episode
+    burst_gap: int = 3  # clean frames at least between two episodes (the default recovery window)
+    #: kind -> relative share of the episodes
+    burst_kinds: tuple[tuple[str, float], ...] = (("occluder", 1.0), ("defocus", 1.0), ("exposure", 1.0))
+    burst_cover: float = 0.5  # an occluder episode covers this share of the eligible persons (>= 1)
     # --- subset definitions (measured on the ground truth, see stats.py)
     crowd_min_persons: float = 8.0  # crowd: mean persons per labelled frame above this (PTM)
     occlusion_min_fraction: float = 0.2  # occlusion: share of annotated joints hidden by others
     fast_min_displacement: float = 0.06  # fast: mean joint motion per frame / body height
+    burst_min_fraction: float = 0.25  # burst: share of labelled person-frames inside bursts
 
     def __post_init__(self) -> None:
         checks = [
+            (self.seed >= 0, "seed", "0 or more"),
             (self.width >= 64 and self.height >= 48, "width/height", "at least 64x48"),
             (self.train_videos >= 0 and self.val_videos >= 1, "train_videos/val_videos",
              "need train_videos >= 0 and val_videos >= 1"),
@@ -124,6 +136,13 @@ class SynthConfig:
             (self.blur_samples >= 3 and self.blur_samples % 2 == 1, "blur_samples",
              "an odd number of at least 3 (the middle sub-frame is the annotated instant)"),
             (self.min_joints_in_image >= 1, "min_joints_in_image", "at least 1"),
+            (self.train_videos < 100000 and self.val_videos < 100000, "train_videos/val_videos",
+             "below 100000 (PoseTrack sequence numbers, see generator.VID_BASE)"),
+            (0 <= self.burst_rate < 1, "burst_rate", "in [0, 1)"),
+            (1 <= self.burst_length[0] <= self.burst_length[1], "burst_length", "a range of at least 1"),
+            (self.burst_gap >= 0, "burst_gap", "not negative"),
+            (0 < self.burst_cover <= 1, "burst_cover", "in (0, 1]"),
+            (0 <= self.burst_min_fraction <= 1, "burst_min_fraction", "in [0, 1]"),
         ]
         for ok, field, what in checks:
             if not ok:
@@ -136,6 +155,14 @@ class SynthConfig:
                                     field=field)
                 if share <= 0:
                     raise UserError(f"share of {name!r} must be positive", field=field)
+        for name, share in self.burst_kinds:
+            if name not in BURST_KINDS:
+                raise UserError(f"unknown burst kind {name!r} (known: {', '.join(BURST_KINDS)})",
+                                field="burst_kinds")
+            if share <= 0:
+                raise UserError(f"share of {name!r} must be positive", field="burst_kinds")
+        if not self.burst_kinds:
+            raise UserError("name at least one kind (set burst_rate=0 for no bursts)", field="burst_kinds")
 
     # -- identity ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -164,7 +191,7 @@ class SynthConfig:
             if key not in hints:
                 raise UserError(f"unknown synthetic config field {key!r} "
                                 f"(known: {', '.join(sorted(hints))})", field="--set")
-            changes[key] = _parse_value(key, hints[key], text)
+            changes[key] = setting_value(_parse_value(key, hints[key], text), key)
         return dataclasses.replace(self, **changes)
 
 

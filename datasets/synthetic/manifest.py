@@ -16,7 +16,7 @@ from vposebench.errors import UserError
 from vposebench.formats import load_json
 
 FORMAT = "vposebench-synthetic"
-VERSION = 1
+VERSION = 2  # 2: degradation side files and the burst subset
 MANIFEST_NAME = "synthetic.json"
 
 

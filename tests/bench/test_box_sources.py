@@ -46,6 +46,22 @@ def test_jitter_is_a_function_of_seed_video_and_frame():
     assert not all(np.array_equal(x, other.boxes(video, f).boxes) for x, f in zip(a, video.frames))
 
 
+def test_ground_truth_boxes_name_their_persons_and_carry_the_burst_flags():
+    video = _video()
+    frame = FrameGT(0, "0.jpg", [PersonGT(np.zeros((17, 3))), *(PersonGT(p.keypoints, p.track_id, p.box)
+                                                               for p in video.frames[0].persons)])
+    frame.persons[2].degradation = "defocus"
+    out = GTBoxes().boxes(video, frame)
+    assert out.gt_persons.tolist() == [1, 2]  # the first person has no box
+    assert out.degraded(frame).tolist() == [False, True]
+    src = JitteredGTBoxes(JitterConfig(shift=0.0, scale=0.0, dropout=0.5, seed=1))
+    kept = [src.boxes(video, f) for f in video.frames]
+    assert {tuple(k.gt_persons) for k in kept} >= {(0,), (1,)}  # some frames lost a person
+    for k, f in zip(kept, video.frames):
+        whole = GTBoxes().boxes(video, f)
+        np.testing.assert_allclose(k.boxes, whole.boxes[k.gt_persons])
+
+
 def test_detections_file(tmp_path):
     dets = [{"image_id": 10000010000, "category_id": 1, "bbox": [10, 20, 30, 40], "score": 0.9},
             {"image_id": 10000010000, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.1},
@@ -56,6 +72,7 @@ def test_detections_file(tmp_path):
     src = make_box_source("detections", detections=str(path), score_threshold=0.5)
     out = src.boxes(video, video.frames[0])
     np.testing.assert_allclose(out.boxes, [[10, 20, 40, 60]])
+    assert out.gt_persons is None and out.degraded(video.frames[0]) is None  # nothing known
     assert len(src.boxes(video, video.frames[1]).boxes) == 0  # other category ignored
     path.write_text(json.dumps([{"image_id": "x", "bbox": [0, 0, 1, 1], "score": 1}]))
     with pytest.raises(UserError, match=r"\[0\].image_id"):

@@ -1,9 +1,10 @@
-"""The job graph and `LocalEngine` with real spawned worker processes."""
+"""The job graph: dependency order, its errors, the edges that keep timing jobs alone; and
+`LocalEngine` with real spawned worker processes."""
 
 import pytest
 from helpers.toy_jobs import append, events, fail
 
-from vposebench.jobs import Job, LocalEngine, check_graph
+from vposebench.jobs import Job, LocalEngine, in_dependency_order, quiet_exclusive_jobs
 from vposebench.progress import Progress
 
 
@@ -71,14 +72,32 @@ def test_first_failure_stops_new_jobs_and_is_raised(tmp_path):
     assert names == ["slow", "slow"]  # the running job finished, the dependent never started
 
 
-def test_graph_errors():
-    with pytest.raises(ValueError, match="two jobs"):
-        check_graph([Job("a", "train", fail), Job("a", "train", fail)])
-    with pytest.raises(ValueError, match="not in the graph"):
-        check_graph([Job("a", "train", fail, deps=("b",))])
-    with pytest.raises(ValueError, match="cycle"):
-        check_graph([Job("a", "train", fail, deps=("b",)), Job("b", "train", fail, deps=("a",))])
-    with pytest.raises(ValueError, match="unknown kind"):
-        check_graph([Job("a", "fit", fail)])
+def test_an_engine_without_a_gpu_refuses_gpu_jobs():
     with pytest.raises(ValueError, match="needs a GPU"):
         LocalEngine(1).run([Job("a", "train", fail, resources={"gpu": 1})], Progress())
+
+
+def test_quiet_edges_put_exclusive_jobs_alone_and_keep_the_graph_acyclic():
+    def job(key, *deps, exclusive=False):
+        return Job(key, "x", print, deps=deps,
+                   resources={"exclusive": 1} if exclusive else {"cpu": 1})
+
+    jobs = [job("a"), job("b", "a"), job("t1", "a", exclusive=True), job("r1", "t1"),
+            job("t2", "b", exclusive=True), job("r2", "t2"), job("c", "b")]
+    quiet = {j.key: set(j.deps) for j in quiet_exclusive_jobs(jobs)}
+    in_dependency_order(quiet_exclusive_jobs(jobs))  # no cycle
+    assert quiet["t1"] == {"a", "b", "c"}  # everything not after an exclusive job
+    assert quiet["t2"] == {"a", "b", "c", "t1", "r1"}
+    assert quiet["r1"] == {"t1"} and quiet["c"] == {"b"}
+
+
+def test_dependency_errors_are_named():
+    def job(key, *deps):
+        return Job(key, "x", print, deps=deps)
+
+    with pytest.raises(ValueError, match="cycle: a -> b -> a"):
+        in_dependency_order([job("a", "b"), job("b", "a")])
+    with pytest.raises(ValueError, match="unknown job"):
+        in_dependency_order([job("a", "zz")])
+    with pytest.raises(ValueError, match="two jobs"):
+        in_dependency_order([job("a"), job("a")])

@@ -82,7 +82,7 @@ def test_schema1_records_stay_readable_with_their_protocol_converted():
         assert record.key == path.stem
     tfc = ResultRecord.from_dict(json.loads(paths[-1].read_text()))
     assert tfc.method == "tfc" and tfc.protocol.metric_options == {"alpha": 0.2, "normaliser": "box"}
-    assert tfc.protocol.tracker == TrackerSettings("greedy", 0.0) and tfc.protocol.temporal_stride == 8
+    assert tfc.protocol.tracker == TrackerSettings("greedy", 0.0, 0) and tfc.protocol.temporal_stride == 8
     assert tfc.protocol.intervals.resamples == 1000
     ptm = ResultRecord.from_dict(json.loads(paths[0].read_text()))
     assert ptm.protocol.tracker.iou_threshold == 0.3 and ptm.protocol.metric_options == {"mode": "official"}

@@ -205,3 +205,36 @@ def test_steps_without_anything_to_train_make_no_update(sticks, tmp_path):
     assert all(torch.equal(ptm.model[k], fresh[k]) for k in fresh if k.startswith("memory."))
     with pytest.raises(UserError, match="clip_length"):
         build_method("ptm", POSETRACK18, clip_length=1)
+
+
+def test_ptm_alpha_and_memory_train_at_their_own_rates(sticks, tmp_path):
+    _run(sticks("train"), tmp_path / "base.ckpt", iterations=1)
+    _run(sticks("train"), tmp_path / "ptm.ckpt", method="ptm", iterations=3, clip_length=2,
+         init_checkpoint=str(tmp_path / "base.ckpt"), train_quality_gate=False,
+         lr_schedule="constant", lr=1e-4, temporal_lr=2e-3, alpha_lr=0.05)
+    ptm = load_checkpoint(tmp_path / "ptm.ckpt")
+    groups = {g["name"]: g["lr"] for g in ptm.optimizer["param_groups"]}
+    assert groups == {"temporal": 2e-3, "alpha": 0.05}  # the frozen network has no group
+    torch.manual_seed(0)
+    fresh = build_method("ptm", POSETRACK18, **ptm.config).state_dict()
+    # Adam moves a parameter by at most about its rate per step: alpha far beyond what the
+    # network's rate would allow in 3 steps (3e-4), the memory's weights within theirs
+    moved = (ptm.model["memory.alpha_logit"] - fresh["memory.alpha_logit"]).abs().item()
+    assert 0.01 < moved <= 3 * 0.05 * 1.01
+    assert (ptm.model["memory.key.weight"] - fresh["memory.key.weight"]).abs().max() <= 3 * 2e-3 * 1.01
+
+
+def test_ptm_fine_tunes_end_to_end_with_train_scope_all(sticks, tmp_path):
+    _run(sticks("train"), tmp_path / "base.ckpt", iterations=1)
+    base = load_checkpoint(tmp_path / "base.ckpt")
+    _run(sticks("train"), tmp_path / "ptm.ckpt", method="ptm", iterations=2, capacity=2,
+         init_checkpoint=str(tmp_path / "base.ckpt"), train_quality_gate=False, train_scope="all",
+         temporal_lr=1e-2)
+    ptm = load_checkpoint(tmp_path / "ptm.ckpt")
+    assert ptm.config["clip_length"] == 3
+    assert {g["name"] for g in ptm.optimizer["param_groups"]} == {"network", "temporal", "alpha"}
+    changed = {k.split(".")[1] for k, v in base.model.items()
+               if v.is_floating_point() and not torch.equal(ptm.model[k], v)}
+    assert {"conv1", "layer1", "deconv_layers", "final_layer"} <= changed  # backbone and head adapt
+    with pytest.raises(UserError, match="alpha_lr"):
+        TrainConfig.from_dict({"alpha_lr": -1})

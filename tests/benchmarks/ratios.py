@@ -2,7 +2,9 @@
 
 Absolute times depend on the machine; the ratio median(benchmark) / median(calibration), both
 measured in one run, is what the committed baseline (`baseline.json`) stores and what a new
-run is compared with.
+run is compared with. `PAIRED` are ratios a benchmark measured itself, two workloads side by
+side in each round (the memory's cost over its baseline), read from its extra_info; those
+with a `LIMITS` entry fail above that limit instead of against the baseline's value.
 
     pytest tests/benchmarks --benchmark-enable --benchmark-json run.json
     python tests/benchmarks/ratios.py compare run.json tests/benchmarks/baseline.json
@@ -19,6 +21,12 @@ from pathlib import Path
 REFERENCE = "test_calibration"
 DEFAULT_TOLERANCE = 0.5  # a ratio may grow by 50 % before it counts as a regression
 
+#: name -> (benchmark, extra_info key): ratios measured pairwise inside one benchmark
+PAIRED = {f"ptm_overhead[{preset}]": (f"test_bench_memory_overhead[{preset}]", "ptm_over_baseline")
+          for preset in ("small", "paper")}
+#: upper limits of paired ratios (issue 13: the memory adds at most 10 % per frame at capacity 16)
+LIMITS = {name: 1.10 for name in PAIRED}
+
 
 def medians(run: dict) -> dict[str, float]:
     """Benchmark name (with parameters) -> median seconds, from pytest-benchmark's JSON."""
@@ -26,10 +34,15 @@ def medians(run: dict) -> dict[str, float]:
 
 
 def ratios(run: dict, reference: str = REFERENCE) -> dict[str, float]:
+    """Every benchmark over the reference, and the `PAIRED` ratios present in the run."""
     values = medians(run)
     if reference not in values:
         raise SystemExit(f"the run has no {reference!r} benchmark to divide by")
-    return {name: value / values[reference] for name, value in values.items() if name != reference}
+    out = {name: value / values[reference] for name, value in values.items() if name != reference}
+    info = {b["name"]: b.get("extra_info", {}) for b in run["benchmarks"]}
+    out.update({name: float(info[bench][key]) for name, (bench, key) in PAIRED.items()
+                if key in info.get(bench, {})})
+    return out
 
 
 def compare(current: dict[str, float], baseline: dict[str, float],
@@ -37,6 +50,12 @@ def compare(current: dict[str, float], baseline: dict[str, float],
     """Rows (status, name, baseline ratio, current ratio, change) and whether all passed."""
     rows, ok = [], True
     for name in sorted(set(current) | set(baseline)):
+        if name in LIMITS and name in current:
+            over = current[name] > LIMITS[name]
+            ok &= not over
+            rows.append(["OVER" if over else "ok", name, f"<= {LIMITS[name]:.4g}",
+                         f"{current[name]:.4g}", "-"])
+            continue
         if name not in baseline:
             rows.append(["new", name, "-", f"{current[name]:.4g}", "-"])
             continue

@@ -6,6 +6,8 @@ in extra_info); the suite runs each once as a test. Compare methods by the ratio
 never by absolute times.
 """
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -49,8 +51,10 @@ def test_bench_online_step(benchmark, name):
 @pytest.mark.parametrize("name", METHODS)
 def test_bench_training_step(benchmark, name):
     torch.manual_seed(0)
+    # ptm on clips of 4 frames, the workload of the committed baseline (its default is now
+    # capacity + 1 = 17 frames, about 4.5x the work per clip)
     method = build_method(name, POSETRACK18, preset="tiny",
-                          **({"train_quality_gate": False} if name == "ptm" else {})).train()
+                          **({"train_quality_gate": False, "clip_length": 4} if name == "ptm" else {})).train()
     k = method.clip_spec().length
     w, h = method.config.crop_size
     hw, hh = method.config.heatmap_size
@@ -70,3 +74,49 @@ def test_bench_training_step(benchmark, name):
 
     benchmark.extra_info.update(threads=torch.get_num_threads(), preset="tiny", batch=8, clip=k)
     assert np.isfinite(benchmark(train_step))
+
+
+#: the memory's per-frame cost over its baseline (issue 13: at most 10 % at capacity 16)
+OVERHEAD_PRESETS = ["small", "paper"]
+
+
+def _full_memory_ptm(preset: str, frame: FrameInput):
+    """ptm (its defaults, every frame written) with a memory of 16 maps per track, filled
+    with copies of each track's first stored map."""
+    method = build_method("ptm", POSETRACK18, preset=preset, write_threshold=-1e9, capacity=16).eval()
+    method.step(frame)
+    store = method.store
+    slots = store.slots_for(range(len(BOXES)))
+    first = tuple(torch.stack(parts) for parts in zip(*(store.entries(t)[0] for t in range(len(BOXES)))))
+    while store.size.min() < 16:
+        store.append(slots, first)
+    return method
+
+
+@pytest.mark.parametrize("preset", OVERHEAD_PRESETS)
+def test_bench_memory_overhead(benchmark, preset):
+    """One round = `step` of `baseline`, then of `ptm`, on the same frame of 4 persons; ptm
+    reads 16 maps and writes one per track. Each step's CPU time (this thread) is taken, and
+    the median over rounds of ptm / baseline, measured side by side so that a busy machine
+    slows both alike, is recorded as extra_info["ptm_over_baseline"] (ratios.py: PAIRED)."""
+    torch.manual_seed(0)
+    frame = _frame()
+    methods = {"baseline": build_method("baseline", POSETRACK18, preset=preset).eval(),
+               "ptm": _full_memory_ptm(preset, frame)}
+    methods["baseline"].step(frame)
+    times: dict[str, list[float]] = {name: [] for name in methods}
+
+    def both():
+        for name, method in methods.items():
+            start = time.thread_time()
+            method.step(frame)
+            times[name].append(time.thread_time() - start)
+
+    benchmark(both)
+    ratio = float(np.median(np.divide(times["ptm"], times["baseline"])))
+    ptm = methods["ptm"]
+    benchmark.extra_info.update(threads=torch.get_num_threads(), preset=preset, persons=len(BOXES),
+                                ptm_over_baseline=ratio, rounds=len(times["ptm"]),
+                                state_bytes=ptm.state_bytes())
+    assert (ptm.store.size == 16).all() and ptm.state_bytes() == ptm.store.nbytes()
+    assert np.isfinite(ratio) and ratio > 0

@@ -140,8 +140,63 @@ def test_output_folder_with_other_files_is_refused_and_left_alone(writers, tmp_p
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale.json").write_text("{}")
-    with pytest.raises(UserError, match="1 other .json file"):
+    with pytest.raises(UserError, match="1 other file"):
         convert_dataset(DATASETS.get("posetrack18")(root, "val"), out)
     assert sorted(p.name for p in out.iterdir()) == ["stale.json"]
     convert_dataset(DATASETS.get("posetrack18")(root, "val"), tmp_path / "again")
     convert_dataset(DATASETS.get("posetrack18")(root, "val"), tmp_path / "again")  # re-running is fine
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_an_interrupted_conversion_leaves_no_folder_or_the_old_one_whole(writers, tmp_path, monkeypatch):
+    import vposebench.datasets.convert as convert_module
+
+    root = writers.posetrack18_root()
+    dataset = DATASETS.get("posetrack18")(root, "val")
+    out = tmp_path / "out"
+    real_write, written = convert_module.write_annotations, []
+
+    def interrupted_write(video, path, **kwargs):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        real_write(video, path, **kwargs)
+        written.append(path)
+
+    monkeypatch.setattr(convert_module, "write_annotations", interrupted_write)
+    with pytest.raises(KeyboardInterrupt):
+        convert_dataset(dataset, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pt18"]  # no folder, no hidden staging folder
+    monkeypatch.setattr(convert_module, "write_annotations", real_write)
+    convert_dataset(dataset, out)
+    before = _snapshot(out)
+    monkeypatch.setattr(convert_module, "write_annotations", interrupted_write)
+    written.clear()
+    with pytest.raises(KeyboardInterrupt):
+        convert_dataset(dataset, out)
+    assert _snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["out", "pt18"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_converted_files_are_ordinary_files_under_the_umask(writers, tmp_path, umask, mode):
+    import os
+
+    root = writers.posetrack18_root()
+    previous = os.umask(umask)
+    try:
+        convert_dataset(DATASETS.get("posetrack18")(root, "val"), tmp_path / "out")
+    finally:
+        os.umask(previous)
+    assert {p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()} == {mode}
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_a_second_conversion_replaces_the_first_as_a_whole(writers, tmp_path):
+    root = writers.posetrack18_root()
+    out = tmp_path / "out"
+    convert_dataset(DATASETS.get("posetrack18")(root, "val"), out)
+    first = _snapshot(out)
+    convert_dataset(DATASETS.get("posetrack18")(root, "val"), out)
+    assert _snapshot(out) == first and sorted(p.name for p in tmp_path.iterdir()) == ["out", "pt18"]

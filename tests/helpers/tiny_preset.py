@@ -9,7 +9,9 @@ PRESET = Preset(
     name="test", description="tiny", synth="quick",
     jobs=(
         TrainJob("sb", "baseline", "posetrack", TINY, {"iterations": 3, "batch_size": 4}),
-        TrainJob("ptm", "ptm", "posetrack", TINY, {"iterations": 2, "batch_size": 2}, init_from="sb"),
+        # 6-frame videos: clips of 4 frames, not capacity + 1 (17)
+        TrainJob("ptm", "ptm", "posetrack", {**TINY, "clip_length": 4}, {"iterations": 2, "batch_size": 2},
+                 init_from="sb"),
         TrainJob("cpm", "baseline", "jhmdb", {**TINY, "backbone": "cpm"},
                  {"iterations": 2, "batch_size": 4}),
         TrainJob("tfc", "tfc", "jhmdb", {**TINY, "backbone": "cpm"},

@@ -182,3 +182,41 @@ def test_tfc_starts_from_a_baseline_checkpoint_with_widened_stage1():
     torch.testing.assert_close(w[:, 16:], before)  # the added filters keep their N(0, 0.01) start
     d = tfc.describe()
     assert d.past_frames == 1 and d.backbone.startswith("CPM-3")
+
+
+@pytest.mark.parametrize("name", ["tfc", "refine"])
+def test_pred_source_uses_the_models_own_reference_heatmaps(name):
+    torch.manual_seed(0)
+    method = build_method(name, POSETRACK18, preset="tiny", temporal_source="pred").train()
+    seen = _capture_stage1(method)
+    batch = _pair_batch(method, [False, False])
+    predicted = []
+    own = method.predicted_heatmaps
+
+    def spy(crops):
+        out = own(crops)
+        predicted.append((crops, out, method.net.training))
+        return out
+
+    method.predicted_heatmaps = spy
+    loss = method.loss(batch)
+    extra = seen[-1]
+    (crops, heatmaps, training_after), = predicted
+    assert training_after and not heatmaps.requires_grad  # back in train mode; no gradient
+    torch.testing.assert_close(crops, normalise(batch.images[:, 0]))  # the reference crops
+    method.eval()
+    with torch.no_grad():  # as at test time on a track's first frame: zero temporal input
+        first = method.net(normalise(batch.images[:, 0]), torch.zeros_like(extra))
+        torch.testing.assert_close(heatmaps, first)
+    assert not torch.allclose(heatmaps, batch.targets[:, 0])
+    if name == "refine":  # identity crops: the predicted heatmaps themselves
+        torch.testing.assert_close(extra, heatmaps)
+    else:
+        method.train()  # features as the loss computed them (BatchNorm in train mode)
+        feats, _ = method.net.encode(normalise(batch.images.flatten(0, 1)))
+        maps = correlation_maps(keypoint_features(heatmaps, feats[0::2]), feats[1::2])
+        torch.testing.assert_close(extra, method.scale(maps), atol=1e-4, rtol=1e-4)
+    loss.backward()
+    assert all(p.grad is not None for p in method.parameters())
+    with pytest.raises(UserError, match="temporal_source"):
+        build_method(name, POSETRACK18, preset="tiny", temporal_source="previous")

@@ -174,3 +174,15 @@ def test_console_script_reports_without_traceback(case):
     proc = subprocess.run([sys.executable, "-m", "vposebench", "evaluate", "--gt", str(case / "gt"),
                            "--pred", str(case / "pred")], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_a_prediction_file_without_a_gt_video_is_named_in_a_warning(case, capsys):
+    extra = case / "pred" / "999999_mpii_test.json"
+    shutil.copyfile(case / "pred" / VIDEO, extra)
+    assert _run(case) == 0
+    err = capsys.readouterr().err
+    assert err == f"vposebench evaluate: warning: {extra}: no GT video of this name; not evaluated\n"
+    # videos left out with --videos are chosen, not unmatched: no warning for them
+    extra.unlink()
+    assert _run(case, "--videos", "000342_mpii_test") == 0
+    assert capsys.readouterr().err == ""

@@ -87,13 +87,15 @@ def test_train_then_predict_beats_the_untrained_model(sticks, sticks_registered,
                      "--set", f"init_checkpoint={ckpt}", "--out", str(ptm_ckpt), "--quiet"]) == 0
     assert cli.main(["predict", "--method", "ptm", "--checkpoint", str(ptm_ckpt), "--dataset",
                      "sticks", "--root", str(val.root), "--split", "val", "--tracker", "hungarian",
-                     "--out", str(tmp_path / "ptm")]) == 0
+                     "--max-age", "3", "--out", str(tmp_path / "ptm")]) == 0
     check_prediction_files(val, tmp_path / "ptm")
 
 
 @pytest.mark.parametrize("args,message", [
     (["predict", "--method", "tfc", "--checkpoint", "{ckpt}"], "holds method 'baseline'"),
     (["predict", "--method", "baseline", "--checkpoint", "{missing}"], "file not found"),
+    (["predict", "--method", "baseline", "--checkpoint", "{missing}", "--max-age", "-1"],
+     "--max-age: must be >= 0"),
     (["train", "--method", "baseline", "--set", "capacity=3"], "unknown setting 'capacity'"),
     (["train", "--method", "baseline", "--set", "iterations=zero"], "cannot parse 'zero' as int"),
     (["train", "--method", "basline"], "did you mean 'baseline'"),
