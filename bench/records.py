@@ -152,11 +152,12 @@ class Speed:
     gpu_max_allocated_bytes: int | None
     gpu_max_reserved_bytes: int | None
     state_bytes: int  # the method's own state at its peak, from tensor sizes
-    parameters: int
-    flops_per_person: int
+    parameters: int | None  # None: the method cannot count them
+    flops_per_person: int | None  # None: unknown (e.g. a model behind another runtime)
     offline_crops_per_s: float | None = None
     offline_batch: int | None = None
     cudnn_benchmark: bool | None = None
+    runtime: str | None = None  # what ran the method (e.g. "torch 2.13.0"); None in old records
 
     @property
     def fps(self) -> float:

@@ -37,9 +37,15 @@ from .checkpoint import (
 )
 from .config import ConfigBase, choice, positive
 from .errors import UserError
-from .interface import ClipBatch, TemporalPoseMethod, build_method
+from .interface import (
+    ClipBatch,
+    TemporalPoseMethod,
+    TrainableMethod,
+    build_method,
+    is_trainable,
+    method_class,
+)
 from .provenance import collect
-from .registry import METHODS
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +109,19 @@ class TrainConfig(ConfigBase):
             raise UserError("must be >= 1", field="max_gap")
 
 
+def trainable_class(method: str) -> type[TemporalPoseMethod]:
+    """The registered method class `method`, or a UserError when it cannot be trained."""
+    cls = method_class(method)
+    if not is_trainable(cls):
+        raise UserError(f"method {method!r} cannot be trained: it does not declare the training "
+                        "capability (vposebench.interface.TrainableMethod)", field="--method")
+    return cls
+
+
 def split_settings(method: str, settings: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """`--set` items -> (method config overrides, training config overrides)."""
-    method_fields = set(METHODS.get(method).config_class.field_names())
+    config_class = trainable_class(method).config_class
+    method_fields = set(config_class.field_names()) if config_class is not None else set()
     train_fields = set(TrainConfig.field_names())
     out_method, out_train = {}, {}
     for key, value in settings.items():
@@ -172,16 +188,10 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def _initialise(method: TemporalPoseMethod, config: TrainConfig) -> str:
+def _initialise(method: TrainableMethod, config: TrainConfig) -> str:
     """Apply `pretrained` / `init_checkpoint`; return the resolved train scope."""
     if config.pretrained:
-        from vposebench.methods.backbones.resnet import load_imagenet_state
-
-        resnet = method.net.resnet
-        if resnet is None:
-            raise UserError("this network has no ResNet to load ImageNet weights into",
-                            field="pretrained")
-        load_imagenet_state(resnet, read_state_dict(config.pretrained), config.pretrained)
+        method.load_imagenet_state(read_state_dict(config.pretrained), config.pretrained)
     if config.init_checkpoint:
         method.load_network_state(network_weights(config.init_checkpoint), config.init_checkpoint)
     scope = config.train_scope
@@ -191,7 +201,10 @@ def _initialise(method: TemporalPoseMethod, config: TrainConfig) -> str:
         if not method.temporal_modules():
             raise UserError(f"{method.name} adds no temporal modules to train alone",
                             field="train_scope")
-        for p in method.net.parameters():
+        network = method.per_frame_network()
+        if network is None:
+            raise UserError(f"{method.name} has no per-frame network to freeze", field="train_scope")
+        for p in network.parameters():
             p.requires_grad_(False)
     return scope
 
@@ -217,14 +230,13 @@ def _resume_point(out: Path, method: str, method_config: dict, train_config: dic
     return ckpt
 
 
-def build_sampler(method: TemporalPoseMethod, dataset: Any, videos: list, config: TrainConfig) -> Any:
+def build_sampler(method: TrainableMethod, dataset: Any, videos: list, config: TrainConfig) -> Any:
     """The batches `method` trains on: its clip spec over the videos, its crop geometry."""
-    from vposebench.datasets.clips import ClipIndex, ClipSampler, SampleGeometry, joint_rule
+    from vposebench.datasets.clips import ClipIndex, ClipSampler, joint_rule
     from vposebench.datasets.transforms import AugmentationRanges
 
     trains_on = joint_rule(dataset.protocol, config.train_joints)
-    cfg = method.config
-    geometry = SampleGeometry(cfg.crop_size, cfg.box_padding, cfg.heatmap_stride, cfg.target_sigma)
+    geometry = method.sample_geometry()
     index = ClipIndex(videos, method.clip_spec(), trains_on=trains_on,
                       real=dataset.skeleton.evaluated, max_gap=config.max_gap,
                       min_joints=config.min_joints)
@@ -247,18 +259,14 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
     out = Path(out)
     dev = resolve_device(device)
     torch.manual_seed(config.seed)
+    trainable_class(method_name)
     method = build_method(method_name, dataset.skeleton, **(method_settings or {}))
-    missing = [a for a in ("config", "net", "temporal_modules", "load_network_state")
-               if not hasattr(method, a)]
-    if missing:
-        raise UserError(f"{method_name} cannot be trained here: it lacks {', '.join(missing)} "
-                        "(derive it from vposebench.methods.topdown.TopDownMethod)", field="--method")
     scope = _initialise(method, config)
     method.to(dev)
     params = [p for p in method.parameters() if p.requires_grad]
     optimizer = _optimizer(params, config)
     data_info = {"name": dataset.name, "split": dataset.split, "root": str(dataset.root)}
-    method_config, train_config = method.config.to_dict(), config.to_dict()
+    method_config, train_config = method.settings(), config.to_dict()
 
     videos = [dataset.load_video(name) for name in dataset.video_names()]
     if hasattr(dataset, "describe"):  # counts and the annotation fingerprint, for provenance
@@ -290,7 +298,7 @@ def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
                 group["lr"] = config.lr * lr_factor(step, config)
             method.train()
             if scope == "temporal":
-                method.net.eval()  # frozen network: BatchNorm keeps its statistics
+                method.per_frame_network().eval()  # frozen: BatchNorm keeps its statistics
             loss = method.loss(batch.to(dev))
             optimizer.zero_grad(set_to_none=True)
             if loss.requires_grad:

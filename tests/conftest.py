@@ -13,6 +13,7 @@ import pytest
 #: fixtures of the test helpers (tests/helpers), available to every test
 pytest_plugins = [
     "helpers.dataset_writers",
+    "helpers.plugin",
     "helpers.sticks",
     "helpers.synthetic_roots",
     "helpers.torch_threads",

@@ -16,7 +16,13 @@ import argparse
 
 from ..config import parse_assignments
 from ..training import TrainConfig, split_settings, train
-from .common import add_device_arguments, apply_threads, open_dataset
+from .common import (
+    add_dataset_option_argument,
+    add_device_arguments,
+    apply_threads,
+    open_dataset,
+    parse_dataset_options,
+)
 
 NAME = "train"
 
@@ -25,6 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", required=True, help="registered method name")
     parser.add_argument("--dataset", required=True, help="registered dataset name")
     parser.add_argument("--root", help="dataset folder")
+    add_dataset_option_argument(parser)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a method or training setting (repeatable)")
     parser.add_argument("--out", required=True, help="checkpoint file to write")
@@ -40,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     method_settings, train_settings = split_settings(args.method, parse_assignments(args.set))
     config = TrainConfig.from_dict(train_settings, source="--set")
-    dataset = open_dataset(args.dataset, args.root, config.split, "train")
+    dataset = open_dataset(args.dataset, args.root, config.split, "train",
+                           parse_dataset_options(args.dataset_option))
     bar = None
 
     def progress(step: int, total: int, loss: float) -> None:

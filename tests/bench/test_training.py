@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vposebench.checkpoint import Checkpoint, load_checkpoint, partial_path, save_checkpoint
-from vposebench.datasets.clips import ClipIndex, ClipSampler, SampleGeometry, joint_rule
+from vposebench.datasets.clips import ClipIndex, ClipSampler, joint_rule
 from vposebench.datasets.transforms import AugmentationRanges
 from vposebench.errors import UserError
-from vposebench.interface import ClipSpec, FrameInput, build_method
+from vposebench.interface import ClipSpec, FrameInput, SampleGeometry, build_method
 from vposebench.skeleton import POSETRACK18
 from vposebench.training import TrainConfig, lr_factor, split_settings, train
 
