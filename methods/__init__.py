@@ -3,6 +3,7 @@
 from . import (
     baseline,  # noqa: F401  (registers "baseline")
     blazepose,  # noqa: F401  (registers "blazepose"; mediapipe is imported only when built)
+    onnx_model,  # noqa: F401  (registers "onnx"; onnxruntime is imported only when built)
     ptm,  # noqa: F401  (registers "ptm")
     refine,  # noqa: F401  (registers "refine")
     tfc,  # noqa: F401  (registers "tfc")

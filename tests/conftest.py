@@ -17,6 +17,7 @@ pytest_plugins = [
     "helpers.sticks",
     "helpers.synthetic_roots",
     "helpers.torch_threads",
+    "helpers.trained",
 ]
 
 DATA = Path(__file__).resolve().parent / "data"
