@@ -83,7 +83,10 @@ class Metric:
             return value is None and self.value is None
         if self.ci_low is None or self.ci_high is None:
             return value == self.value
-        return self.ci_low <= value <= self.ci_high
+        # floating-point noise: a bootstrap bound equal to the value may differ in the last bits
+        # across numpy versions (seen with numpy 1.26: value 8.77 "below" its bound 8.77)
+        slack = 1e-9 * max(1.0, abs(value))
+        return self.ci_low - slack <= value <= self.ci_high + slack
 
 
 MetricTable = dict[str, dict[str, Metric]]

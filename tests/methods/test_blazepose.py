@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers.extras import needs_extra
 from helpers.real_frames import jhmdb_persons, pck, posetrack18_persons
 
 from vposebench import cli
@@ -29,9 +30,8 @@ from vposebench.registry import METHODS
 from vposebench.skeleton import JHMDB, POSETRACK17, POSETRACK18, SKELETONS, Skeleton
 
 HAS_MEDIAPIPE = mediapipe_version() is not None
-needs_mediapipe = pytest.mark.skipif(
-    not HAS_MEDIAPIPE, reason="mediapipe is not installed (pip install 'vposebench[mediapipe]'; "
-    "tox -e py-mediapipe)")
+needs_mediapipe = needs_extra("mediapipe", HAS_MEDIAPIPE, "mediapipe is not installed (pip install "
+                              "'vposebench[mediapipe]'; tox -e py-mediapipe)")
 L = {name: i for i, name in enumerate(LANDMARKS)}
 
 

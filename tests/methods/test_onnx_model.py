@@ -6,6 +6,7 @@ pass times it. Skips where the [onnx] extra is not installed."""
 import numpy as np
 import pytest
 import torch
+from helpers.extras import needs_extra
 
 from vposebench.checkpoint import load_checkpoint
 from vposebench.errors import UserError
@@ -16,13 +17,17 @@ from vposebench.runner import DatasetSpec, MethodSpec, run_video
 from vposebench.skeleton import POSETRACK18
 from vposebench.speed import SpeedSpec, measure_speed
 
+try:
+    import onnx
+except ImportError:
+    onnx = None
+
 pytestmark = [
     pytest.mark.usefixtures("one_torch_thread"),
-    pytest.mark.skipif(onnxruntime_version() is None,
-                       reason="onnxruntime is not installed (pip install 'vposebench[onnx]')"),
+    needs_extra("onnx", onnxruntime_version() is not None and onnx is not None,
+                "onnxruntime or onnx is not installed (pip install 'vposebench[onnx]')"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # the TorchScript exporter's notice
 ]
-onnx = pytest.importorskip("onnx", reason="onnx is not installed (pip install 'vposebench[onnx]')")
 
 #: largest keypoint difference (image pixels) between torch and onnxruntime; measured: 0.0 px
 #: over the 232 persons of the tiny root's val videos, scores within 3.7e-8

@@ -10,6 +10,7 @@ import zipfile
 import cv2
 import numpy as np
 import pytest
+from helpers.extras import needs_extra
 
 from vposebench import cli
 from vposebench.boxes import xyxy_to_xywh
@@ -103,9 +104,9 @@ def bikes_clip(tmp_path_factory):
     return target
 
 
-@pytest.mark.skipif(mediapipe_version() is None,
-                    reason="no model for real video without training: needs mediapipe "
-                    "(pip install 'vposebench[mediapipe]'; tox -e py-mediapipe)")
+@needs_extra("mediapipe", mediapipe_version() is not None,
+             "no model for real video without training: needs mediapipe "
+             "(pip install 'vposebench[mediapipe]'; tox -e py-mediapipe)")
 def test_demo_on_a_real_clip(bikes_clip, tmp_path, capsys):
     """Frames 100-135 of the montage show a cyclist (the others: a road, cars, legs)."""
     out = tmp_path / "bikes.mp4"
