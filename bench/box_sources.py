@@ -18,7 +18,7 @@ import numpy as np
 
 from .boxes import xywh_to_xyxy
 from .errors import UserError
-from .formats.posetrack import _Fields, load_json
+from .formats import Fields, load_json
 from .structures import FrameGT, VideoGT
 
 
@@ -107,7 +107,7 @@ class DetectionBoxes(BoxSource):
         self.path = Path(path)
         self.score_threshold = score_threshold
         data = load_json(self.path)
-        f = _Fields(self.path)
+        f = Fields(self.path)
         if isinstance(data, dict) and "annotations" in data:
             data = data["annotations"]
         by_image: dict[int, list[tuple[np.ndarray, float]]] = defaultdict(list)

@@ -9,8 +9,6 @@ value is a UserError naming the key.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import types
 import typing
 from typing import Any, TypeVar
@@ -88,11 +86,6 @@ class ConfigBase:
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v
                 for k, v in dataclasses.asdict(self).items()}
-
-    def digest(self) -> str:
-        """Short hash of the config (records and caches key on it)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:12]
 
     @classmethod
     def field_names(cls) -> list[str]:

@@ -146,7 +146,7 @@ class TemporalPoseMethod(torch.nn.Module, abc.ABC):
     (`TrainableMethod`).
     """
 
-    #: registered name, set by the registry decorator's users
+    #: registered name, set by ``@register_method``
     name: ClassVar[str] = ""
     #: the config dataclass of its settings (`--set key=value`); None: it takes none
     config_class: ClassVar[type[ConfigBase] | None] = None

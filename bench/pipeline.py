@@ -32,7 +32,7 @@ from .fingerprint import EVALUATION_CODE, PREDICTION_CODE, TRAINING_CODE, code_f
 from .provenance import collect
 from .records import (
     Comparison,
-    Metric,
+    Estimate,
     MetricTable,
     Protocol,
     ResultRecord,
@@ -357,7 +357,7 @@ class Pipeline:
         table: MetricTable = {}
         for key, interval in report.intervals.items():
             name, column = key.split("/", 1)
-            table.setdefault(name, {})[column] = Metric(interval.value, interval.lo, interval.hi)
+            table.setdefault(name, {})[column] = Estimate(interval.value, interval.lo, interval.hi)
         return table
 
     def _breakdowns(self, evaluation: Evaluation, result: Any, root: Path) -> dict[str, MetricTable]:
@@ -387,8 +387,8 @@ class Pipeline:
             if occluded is not None:
                 flags[i] = occluded
         selected = result.select_gt_joints(to_internal_joints(flags))
-        return {"AP": {"Total": Metric(selected["AP"][-1])},
-                "TrackRec": {"Total": Metric(selected["tracking_recall"][-1])}}
+        return {"AP": {"Total": Estimate(selected["AP"][-1])},
+                "TrackRec": {"Total": Estimate(selected["tracking_recall"][-1])}}
 
     def _comparisons(self, evaluation: Evaluation, by_label: dict[tuple[str, int], Evaluation],
                      root: Path) -> list[Comparison]:
@@ -412,7 +412,7 @@ class Pipeline:
                 for key, interval in report.intervals.items():
                     table, column = key.split("/", 1)
                     out.append(Comparison(other_key, table, column + suffix,
-                                          Metric(interval.value, interval.lo, interval.hi)))
+                                          Estimate(interval.value, interval.lo, interval.hi)))
         return out
 
     def speed(self, evaluation: Evaluation, root: Path):

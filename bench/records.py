@@ -4,25 +4,28 @@ One record per (method config, dataset, split, protocol, seed), stored as JSON u
 ``results/`` (see :mod:`vposebench.results_store`). Leaderboards, paper tables and the
 regression check are views over records; nothing else is read to make them.
 
-Schema version 1 (all values in percent where they are accuracies)::
+Schema version 1: the JSON keys of :meth:`ResultRecord.to_dict`, in order, one per line. Every
+key is a dataclass field of :class:`ResultRecord` except the two marked "derived", which are
+computed from the fields when written (a stored key must match). Accuracies are in percent::
 
     schema_version  int, = SCHEMA_VERSION
-    key             str, "<method>-<dataset>-<split>-<protocol hash>-<config hash>-s<seed>"
+    key             str, derived: "<method>-<dataset>-<split>-<metric>-<protocol hash>-<config hash>-s<seed>"
     method          str, registered name
     config          dict, the method's full config (every default made explicit)
-    config_hash     str, sha256 of the canonical JSON of `config` (first 12 hex digits)
-    dataset         {name, split, root_fingerprint, videos, frames, subset}
-    protocol        Protocol: metric, box source, flip test, score threshold, decoder, ...
+    config_hash     str, derived: sha256 of the canonical JSON of `config` (first 12 hex digits)
+    dataset         dict: name, split, videos, and what the data was made from (the run pipeline
+                    writes generator, synth_preset_seed, temporal_stride; tables read an optional subset)
+    protocol        Protocol: metric, box source, flip test, score threshold, decoder, tracker, options
     seed            int
-    metrics         {table: {column: Metric}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
-    breakdowns      {condition: {table: {column: Metric}}}; the same, on a slice (subset, occluded joints)
+    metrics         {table: {column: Estimate}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
+    breakdowns      {condition: {table: {column: Estimate}}}; the same, on a slice (subset, occluded joints)
     comparisons     [Comparison]: paired-bootstrap differences against another record's key
-    speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see measurement.md)
-    training        {checkpoint_hash, steps, seconds, final_loss} or null
-    label           str, display name in tables (e.g. "PTM (CoDA, capacity 16)")
-    tags            [str], the experiments this record belongs to (e.g. "ptm-table1")
+    speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see docs/measurement.md)
+    training        dict or null: how the checkpoint was trained (job, steps, init_from, final_loss, ...)
     provenance      dict, see vposebench.provenance.Provenance
     notes           [str], anything a reader must know (e.g. a metric rule applied)
+    label           str, display name in tables (e.g. "PTM (CoDA, capacity 16)")
+    tags            [str], the experiments this record belongs to (e.g. "ptm-table1")
     created         str, ISO time
 """
 
@@ -57,7 +60,7 @@ def _opt_float(value: Any) -> float | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Metric:
+class Estimate:
     """A value with its 95 % bootstrap interval (None where undefined)."""
 
     value: float | None
@@ -72,7 +75,7 @@ class Metric:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | float | None) -> Metric:
+    def from_dict(cls, data: dict[str, Any] | float | None) -> Estimate:
         if data is None or isinstance(data, (int, float)):
             return cls(data)
         return cls(data.get("value"), data.get("ci_low"), data.get("ci_high"))
@@ -89,7 +92,7 @@ class Metric:
         return self.ci_low - slack <= value <= self.ci_high + slack
 
 
-MetricTable = dict[str, dict[str, Metric]]
+MetricTable = dict[str, dict[str, Estimate]]
 
 
 def metric_table_to_dict(table: MetricTable) -> dict[str, dict[str, dict]]:
@@ -97,7 +100,7 @@ def metric_table_to_dict(table: MetricTable) -> dict[str, dict[str, dict]]:
 
 
 def metric_table_from_dict(data: dict[str, Any]) -> MetricTable:
-    return {t: {c: Metric.from_dict(m) for c, m in cols.items()} for t, cols in data.items()}
+    return {t: {c: Estimate.from_dict(m) for c, m in cols.items()} for t, cols in data.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,7 +189,7 @@ class Comparison:
     other: str  # key of the other record
     table: str
     column: str
-    difference: Metric
+    difference: Estimate
 
 
 @dataclasses.dataclass
@@ -223,9 +226,9 @@ class ResultRecord:
         return record_key(self.method, self.config, self.dataset["name"], self.dataset["split"],
                           self.protocol, self.seed)
 
-    def metric(self, table: str, column: str, condition: str | None = None) -> Metric:
+    def metric(self, table: str, column: str, condition: str | None = None) -> Estimate:
         source = self.metrics if condition is None else self.breakdowns.get(condition, {})
-        return source.get(table, {}).get(column, Metric(None))
+        return source.get(table, {}).get(column, Estimate(None))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -273,7 +276,7 @@ class ResultRecord:
                 created=data["created"],
                 breakdowns={k: metric_table_from_dict(v) for k, v in data.get("breakdowns", {}).items()},
                 comparisons=[
-                    Comparison(c["other"], c["table"], c["column"], Metric.from_dict(c["difference"]))
+                    Comparison(c["other"], c["table"], c["column"], Estimate.from_dict(c["difference"]))
                     for c in data.get("comparisons", [])
                 ],
                 speed=None if data.get("speed") is None else Speed.from_dict(data["speed"]),

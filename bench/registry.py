@@ -8,7 +8,8 @@ packages add entries through the entry-point groups ``vposebench.methods`` and
 replaces a built-in of the same name. `Registry.set_plugin_paths` limits where plugins are
 looked for (the tests use it so that installed plugins cannot change their results).
 
-An unknown name raises :class:`~vposebench.errors.UnknownNameError` listing the known names
+Registering a class sets its ``name`` attribute to the registered name, so a class states its
+name once, in the decorator. An unknown name raises :class:`~vposebench.errors.UnknownNameError` listing the known names
 and the closest match.
 """
 
@@ -20,9 +21,17 @@ import importlib.metadata
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import UnknownNameError, UserError
+
+if TYPE_CHECKING:  # the registered kinds import the registry: no run-time imports here
+    from vposebench.datasets.base import VideoDataset
+
+    from .interface import TemporalPoseMethod
+    from .metrics.base import Metric
+    from .records import ResultRecord
+    from .tables.base import Table
 
 T = TypeVar("T")
 
@@ -60,10 +69,13 @@ class Registry(Generic[T]):
         return decorator
 
     def add(self, name: str, obj: T) -> None:
-        """Register `obj` under `name`; re-registering the same object is a no-op."""
+        """Register `obj` under `name` (a class gets `name` as its ``name`` attribute);
+        re-registering the same object is a no-op."""
         existing = self._entries.get(name)
         if existing is not None and existing is not obj:
             raise ValueError(f"{self.kind} {name!r} is already registered to {existing!r}")
+        if isinstance(obj, type):
+            obj.name = name  # type: ignore[attr-defined]
         self._entries[name] = obj
 
     # -- lookup -------------------------------------------------------------------------
@@ -143,21 +155,24 @@ class Registry(Generic[T]):
         return sorted(self._entries.items())
 
 
-METHODS: Registry = Registry(
+METHODS: Registry[type[TemporalPoseMethod]] = Registry(
     "method", builtin_module="vposebench.methods", entry_point_group="vposebench.methods"
 )
-DATASETS: Registry = Registry(
+DATASETS: Registry[type[VideoDataset]] = Registry(
     "dataset", builtin_module="vposebench.datasets", entry_point_group="vposebench.datasets"
 )
-METRICS: Registry = Registry("metric", builtin_module="vposebench.metrics")
-TABLES: Registry = Registry("table", builtin_module="vposebench.tables")
+METRICS: Registry[type[Metric]] = Registry("metric", builtin_module="vposebench.metrics")
+#: a table view: result records -> one table
+TABLES: Registry[Callable[[list[ResultRecord]], Table]] = Registry(
+    "table", builtin_module="vposebench.tables"
+)
 
 register_method = METHODS.register
 register_dataset = DATASETS.register
 register_metric = METRICS.register
 register_table = TABLES.register
 
-ALL_REGISTRIES: dict[str, Registry] = {
+ALL_REGISTRIES: dict[str, Registry[Any]] = {
     "methods": METHODS,
     "datasets": DATASETS,
     "metrics": METRICS,

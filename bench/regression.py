@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .records import Metric, ResultRecord
+from .records import Estimate, ResultRecord
 
 #: (table, column) of the headline numbers checked for each protocol
 HEADLINE = {
@@ -45,7 +45,7 @@ class CheckReport:
         return not self.failed
 
 
-def _fmt(m: Metric) -> str:
+def _fmt(m: Estimate) -> str:
     if m.value is None:
         return "n/a"
     if m.ci_low is None or m.ci_high is None:

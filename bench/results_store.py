@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .atomic import remove_stale_temporaries, write_json
 from .errors import UserError
-from .formats.posetrack import load_json
+from .formats import load_json
 from .records import ResultRecord
 
 PathLike = str | os.PathLike[str]

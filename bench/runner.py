@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from .box_sources import BoxSource, GTBoxes
-from .formats.posetrack import write_predictions
+from .formats import write_predictions
 from .interface import FrameInput, TemporalPoseMethod
 from .profiling import PhaseTimer
 from .structures import FramePred, PersonPred, VideoGT, VideoPred

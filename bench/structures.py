@@ -38,6 +38,10 @@ class PersonGT:
     box: np.ndarray | None = None  # person box, xyxy
     head_box: np.ndarray | None = None  # head box, xyxy (the PCKh normaliser)
     occluded: np.ndarray | None = None  # (J,) bool, per-joint occlusion (synthetic side file)
+    #: kind of the degraded-frame burst the person is in ("occluder", "defocus", "exposure"),
+    #: None when the person-frame is clean (synthetic degradation side file)
+    degradation: str | None = None
+    burst_position: int | None = None  # 0-based position of this frame in that burst
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float64)

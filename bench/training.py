@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -46,6 +46,11 @@ from .interface import (
     method_class,
 )
 from .provenance import collect
+from .structures import VideoGT
+
+if TYPE_CHECKING:  # for annotations; at run time the datasets package loads lazily (build_sampler)
+    from vposebench.datasets.base import VideoDataset
+    from vposebench.datasets.clips import ClipSampler
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +157,7 @@ def lr_factor(step: int, config: TrainConfig) -> float:
 class _Batches(Dataset):
     """Map-style view of a sampler: item `step` is that step's batch (for DataLoader workers)."""
 
-    def __init__(self, sampler: Any) -> None:
+    def __init__(self, sampler: ClipSampler) -> None:
         self.sampler = sampler
 
     def __len__(self) -> int:
@@ -230,7 +235,8 @@ def _resume_point(out: Path, method: str, method_config: dict, train_config: dic
     return ckpt
 
 
-def build_sampler(method: TrainableMethod, dataset: Any, videos: list, config: TrainConfig) -> Any:
+def build_sampler(method: TrainableMethod, dataset: VideoDataset, videos: list[VideoGT],
+                  config: TrainConfig) -> ClipSampler:
     """The batches `method` trains on: its clip spec over the videos, its crop geometry."""
     from vposebench.datasets.clips import ClipIndex, ClipSampler, joint_rule
     from vposebench.datasets.transforms import AugmentationRanges
@@ -247,7 +253,7 @@ def build_sampler(method: TrainableMethod, dataset: Any, videos: list, config: T
                        image_cache=config.image_cache)
 
 
-def train(method_name: str, dataset: Any, out: str | os.PathLike[str], *,
+def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], *,
           method_settings: dict[str, str] | None = None, config: TrainConfig | None = None,
           device: str = "cpu", resume: bool = True,
           progress: Callable[[int, int, float], None] | None = None) -> TrainResult:

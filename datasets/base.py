@@ -75,7 +75,7 @@ class DatasetDescription:
 class VideoDataset(abc.ABC):
     """A dataset on disk in its original format, read as videos with per-frame ground truth."""
 
-    #: registered name
+    #: registered name, set by ``@register_dataset``
     name: ClassVar[str] = ""
     #: the dataset's own joint set
     skeleton: ClassVar[Skeleton]

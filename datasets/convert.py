@@ -19,7 +19,7 @@ import numpy as np
 
 from vposebench.boxes import keypoint_box
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations, write_annotations
+from vposebench.formats import read_annotations, write_annotations
 from vposebench.skeleton import POSETRACK17, POSETRACK18, PT17_ID_FOR_PT18_SLOT
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 

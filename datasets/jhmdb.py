@@ -20,7 +20,8 @@ the person box is the puppet mask's extent in 0-based pixel indices, ``x1 = xmin
 -1 shift. Joints and box share one frame, so PCK is unchanged by the choice.
 One person per frame, track id 0, ``v = 1`` for all 15 joints (the puppet is always
 complete). T comes from ``pos_img``; the mask and the PNG folder (when ``Rename_Images/``
-exists) must have T frames too.
+exists) must have T frames too. A ``degradation/`` folder, which only generated roots have
+(the synthetic benchmark), sets each person's burst flags (`attach_degradation`).
 
 Options (`JHMDBOptions`, ``--dataset-option key=value``) read clip folders that lack parts of
 the layout: ``box_from_joints`` takes the box from the joints instead of ``puppet_mask/``
@@ -47,6 +48,7 @@ from vposebench.structures import FrameGT, PersonGT, VideoGT
 
 from .base import VideoDataset, numbered_frames, require_dir, resolve_split
 from .matlab import float_array, load_mat, text, variable
+from .synthetic.degradation import attach_degradation
 
 #: the split file name pattern of each subset
 SPLIT_FOLDERS = {"sub": ("sub_splits", re.compile(r"(.+)_test_split_([123])\.txt")),
@@ -129,7 +131,6 @@ def mask_boxes(mask: np.ndarray, path: Path) -> np.ndarray:
 class JHMDBDataset(VideoDataset):
     """sub-JHMDB / JHMDB: joint_positions/, puppet_mask/, Rename_Images/, (sub_)splits/."""
 
-    name: ClassVar[str] = "jhmdb"
     skeleton: ClassVar[Skeleton] = JHMDB
     protocol: ClassVar[str] = "pck"
     splits: ClassVar[tuple[str, ...]] = _split_names()
@@ -278,7 +279,7 @@ class JHMDBDataset(VideoDataset):
             meta["scale"] = scale[:count].tolist()
         if "viewpoint" in data:
             meta["viewpoint"] = text(data["viewpoint"], joints_path, "viewpoint")
-        return VideoGT(name=name, skeleton=JHMDB, frames=frames, meta=meta)
+        return attach_degradation(VideoGT(name=name, skeleton=JHMDB, frames=frames, meta=meta), self.root)
 
     @staticmethod
     def _mask(mask_path: Path, joints_path: Path, count: int) -> np.ndarray:

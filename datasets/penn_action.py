@@ -10,7 +10,8 @@ a missing trailing bbox row (1154.mat, 1865.mat) copies the previous row; a dege
 (x2 <= x1 or y2 <= y1: 2173.mat frame 87 is inverted, 0623.mat has 153 zero-area boxes where at
 most one joint is visible) takes the nearest valid frame's box, the earlier one on a tie.
 Frames are checked against ``nframes`` when ``frames/<clip>/`` exists; without a ``frames/``
-folder the labels are read alone.
+folder the labels are read alone. A ``degradation/`` folder, which only generated roots have
+(the synthetic benchmark), sets each person's burst flags (`attach_degradation`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from vposebench.structures import FrameGT, PersonGT, VideoGT
 
 from .base import BoxRepair, VideoDataset, numbered_frames, require_dir, resolve_split
 from .matlab import float_array, load_mat, scalar, text, variable
+from .synthetic.degradation import attach_degradation
 
 SPLIT_FLAGS = {1: "train", -1: "test"}
 
@@ -63,7 +65,6 @@ def repair_boxes(boxes: np.ndarray, count: int, path: Path) -> tuple[np.ndarray,
 class PennAction(VideoDataset):
     """Penn Action: labels/*.mat (13 joints, bbox, visibility) and frames/<clip>/*.jpg."""
 
-    name: ClassVar[str] = "penn_action"
     skeleton: ClassVar[Skeleton] = PENN_ACTION
     protocol: ClassVar[str] = "pck"
     splits: ClassVar[tuple[str, ...]] = ("train", "test")
@@ -131,4 +132,4 @@ class PennAction(VideoDataset):
             "split": self.split, "images_checked": checked, "box_repairs": repairs,
             "source": str(path),
         }
-        return VideoGT(name=name, skeleton=PENN_ACTION, frames=frames, meta=meta)
+        return attach_degradation(VideoGT(name=name, skeleton=PENN_ACTION, frames=frames, meta=meta), self.root)

@@ -19,11 +19,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from vposebench.formats.posetrack import (
-    annotations_from_document,
-    packed_frame_id,
-    read_annotations,
-)
+from vposebench.formats import annotations_from_document, packed_frame_id, read_annotations
 from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK17, Skeleton
 from vposebench.structures import VideoGT
@@ -66,7 +62,6 @@ def assign_frame_ids(video: VideoGT) -> None:
 class PoseTrack17(PoseTrackFolderDataset):
     """PoseTrack'17: annotations/{train,val,test}/*.json or *.mat (annolist per video)."""
 
-    name: ClassVar[str] = "posetrack17"
     skeleton: ClassVar[Skeleton] = POSETRACK17
     protocol: ClassVar[str] = "posetrack"
     suffixes: ClassVar[tuple[str, ...]] = (".json", ".mat")

@@ -1,6 +1,6 @@
 """PoseTrack'18 in its original layout: one COCO-style JSON per video, frames under ``images/``.
 
-Reads with the suite's PoseTrack reader (:func:`vposebench.formats.posetrack.read_annotations`),
+Reads with the suite's PoseTrack reader (:func:`vposebench.formats.reader.read_annotations`),
 so big-int ids, string ``vid_id``, the 17 slots (ears never labelled), ``bbox_head``, ignore
 polygons and ``is_labeled`` come out as in the file, unlabeled frames included in file order.
 mmpose's extra keys (``width``, ``height``, ``mask_file``, ``iscrowd``, ``num_keypoints``) are
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations
+from vposebench.formats import read_annotations
 from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK18, Skeleton
 from vposebench.structures import VideoGT
@@ -25,7 +25,6 @@ from .posetrack_layout import PoseTrackFolderDataset, check_video
 class PoseTrack18(PoseTrackFolderDataset):
     """PoseTrack'18: annotations/{train,val,test}/*.json (or posetrack_data/annotations/...)."""
 
-    name: ClassVar[str] = "posetrack18"
     skeleton: ClassVar[Skeleton] = POSETRACK18
     protocol: ClassVar[str] = "posetrack"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vposebench.boxes import keypoint_box
-from vposebench.formats.posetrack import write_annotations, write_predictions
+from vposebench.formats import write_annotations, write_predictions
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import FrameGT, FramePred, PersonGT, PersonPred, VideoGT, VideoPred
 

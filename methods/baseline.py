@@ -17,7 +17,6 @@ from .topdown import TopDownMethod
 class Baseline(TopDownMethod):
     """Per-frame SimpleBaseline / CPN / CPM (backbone=...): no temporal input."""
 
-    name = "baseline"
     config_class = PoseConfig
 
     def infer(self, x: torch.Tensor, frame: FrameInput, matrices: np.ndarray) -> torch.Tensor:

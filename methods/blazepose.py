@@ -122,7 +122,6 @@ def grey_outside(crops: np.ndarray, boxes: np.ndarray, matrices: np.ndarray, fac
 class BlazePose(TemporalPoseMethod):
     """BlazePose GHUM full (mediapipe, pretrained) on each person box; needs the [mediapipe] extra."""
 
-    name = "blazepose"
     config_class = BlazePoseConfig
 
     def __init__(self, skeleton: Skeleton, config: BlazePoseConfig | None = None,

@@ -21,7 +21,7 @@ HEATMAP_STRIDE = {"simplebaseline": 4, "cpn": 4, "cpm": 8}
 BACKBONES = tuple(PAPER_INPUT)
 
 #: preset -> backbone -> overrides. "paper" is the dataclass defaults.
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+MODEL_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {b: {} for b in BACKBONES},
     # 128x96 crops: heatmaps 32x24, C5 4x3 (the PTM memory keeps a 12-cell grid)
     "small": {
@@ -78,7 +78,7 @@ class PoseConfig(ConfigBase):
     sigma: float | None = None
 
     def validate(self) -> None:
-        choice(self.preset, tuple(PRESETS), "preset")
+        choice(self.preset, tuple(MODEL_PRESETS), "preset")
         choice(self.backbone, BACKBONES, "backbone")
         choice(self.depth, (18, 34, 50, 101, 152), "depth")
         choice(self.cpm_extractor, ("vgg", "resnet"), "cpm_extractor")
@@ -137,14 +137,14 @@ class PoseConfig(ConfigBase):
         preset = values.get("preset", "paper")
         defaults = {f.name: f.default for f in dataclasses.fields(cls)}
         backbone = values.get("backbone", defaults["backbone"])
-        if preset not in PRESETS:
-            raise UserError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})",
+        if preset not in MODEL_PRESETS:
+            raise UserError(f"unknown preset {preset!r} (known: {', '.join(MODEL_PRESETS)})",
                             field="preset")
         if backbone not in BACKBONES:
             raise UserError(f"expected one of {', '.join(BACKBONES)}, got {backbone!r}",
                             field="backbone")
         names = set(cls.field_names())
-        merged = {k: v for k, v in PRESETS[preset][backbone].items() if k in names}
+        merged = {k: v for k, v in MODEL_PRESETS[preset][backbone].items() if k in names}
         merged.update(values)
         merged.setdefault("backbone", backbone)
         return cls.from_dict(merged)

@@ -130,7 +130,6 @@ def _static(dim: Any) -> int | None:
 class OnnxHeatmapModel(TemporalPoseMethod):
     """A top-down heatmap model exported to ONNX (mmpose / mmdeploy style), run by onnxruntime."""
 
-    name = "onnx"
     config_class = OnnxConfig
 
     def __init__(self, skeleton: Skeleton, config: OnnxConfig | None = None,

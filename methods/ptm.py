@@ -68,7 +68,7 @@ class PTMConfig(PoseConfig):
     coda_normalise: str = "none"
     #: W_V's start (the paper is silent): "random" (PyTorch's conv default) or "identity"
     value_init: str = "random"
-    #: alpha's start (methods.md: 0.5)
+    #: alpha's start (docs/methods.md: 0.5)
     alpha_init: float = 0.5
     #: keypoint feature replacement and its thresholds (fractions of the quality range)
     kfr: bool = True
@@ -110,7 +110,6 @@ class PTMConfig(PoseConfig):
 class PoseTemporalMemory(TopDownMethod):
     """Pose temporal memory: per-track FIFO of feature maps read by CoDA/vanilla attention."""
 
-    name = "ptm"
     config_class = PTMConfig
     past_frames = None
     config: PTMConfig

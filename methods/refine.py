@@ -32,7 +32,6 @@ class RefineConfig(StageOneConfig):
 class HeatmapRefinement(StageOneMethod):
     """Inter-frame heatmap refinement: the previous frame's heatmaps fed to Stage 1."""
 
-    name = "refine"
     config_class = RefineConfig
     state_per_track = "the previous frame's heatmaps (J x h x w) and its crop matrix"
     config: RefineConfig

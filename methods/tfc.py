@@ -72,7 +72,6 @@ class TFCConfig(StageOneConfig):
 class TemporalFeatureCorrelation(StageOneMethod):
     """Temporal feature correlation: previous-frame keypoint features correlated into Stage 1."""
 
-    name = "tfc"
     config_class = TFCConfig
     config: TFCConfig
     state_per_track = "the previous frame's L2-normalised keypoint features (J x C)"

@@ -57,7 +57,7 @@ def test_wheel_contains_only_vposebench_and_imports(tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                     str(target), str(wheel)], check=True)
-    code = ("import vposebench, vposebench.methods, vposebench.datasets, vposebench.formats.posetrack;"
+    code = ("import vposebench, vposebench.methods, vposebench.datasets, vposebench.formats.reader;"
             "print(vposebench.__file__); print(vposebench.datasets.__file__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(target), "PATH": ""}, cwd=tmp_path)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..experiments import get_preset
-from ..formats.posetrack import load_json
+from ..formats import load_json
 from ..pipeline import Pipeline, RunOptions
 from ..regression import DEFAULT_SPEED_TOLERANCE, check_records, render_report
 from ..results_store import ResultsStore, require_records

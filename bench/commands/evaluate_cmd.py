@@ -14,22 +14,21 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
-
-from tabulate import tabulate
 
 from ..atomic import write_json
 from ..bootstrap import DEFAULT_LEVEL, BootstrapReport, bootstrap, paired_bootstrap
 from ..errors import UserError
-from ..metrics.base import MetricResult, Table
+from ..metrics.base import MetricResult
 from ..metrics.pck import NORMALISERS, VISIBILITY_RULES, PCKMetric, PCKOptions
 from ..metrics.posetrack import PoseTrackMetric, PoseTrackResult
 from ..metrics.posetrack_mot import MODES
 from ..provenance import collect
+from ..tables.base import Table
 
 NAME = "evaluate"
 
-_TABLE_FORMATS = {"markdown": "github", "latex": "latex"}
+#: the printed table formats (the table renderer also writes CSV, which has no room for titles)
+TABLE_FORMATS = ("markdown", "latex")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pred", required=True, help="folder of prediction files, same names")
     parser.add_argument("--metric", choices=("posetrack", "pck"), default="posetrack")
     parser.add_argument("--json", metavar="OUT", help="write the full result as JSON here")
-    parser.add_argument("--format", choices=sorted(_TABLE_FORMATS), default="markdown",
+    parser.add_argument("--format", choices=TABLE_FORMATS, default="markdown",
                         help="printed table format (default markdown)")
     parser.add_argument("--videos", metavar="A,B,...", help="evaluate only these videos (file stems)")
     parser.add_argument("--per-video", action="store_true", help="add per-video tables to the JSON")
@@ -70,11 +69,6 @@ def _metric(args: argparse.Namespace) -> PoseTrackMetric | PCKMetric:
                                 visibility=args.pck_visibility, all_joints=args.pck_all_joints))
 
 
-def _fmt(value: Any) -> Any:
-    """One decimal, as the official tables print ("%1.1f"); labels pass through."""
-    return f"{value:.1f}" if isinstance(value, float) else value
-
-
 def _interval_row(keys: list[str], report: BootstrapReport, label: str) -> list[str]:
     cells = []
     for key in keys:
@@ -85,9 +79,9 @@ def _interval_row(keys: list[str], report: BootstrapReport, label: str) -> list[
 
 def _cell_keys(result: MetricResult, table: Table) -> list[str]:
     """The headline keys behind a table's columns, in order."""
-    row_label = table.rows[0][0]
+    row_label = table.frame.iloc[0, 0]
     keys = []
-    for column in table.header[1:]:
+    for column in list(table.frame.columns)[1:]:
         parts = column.split(" ")
         keys.append(f"{parts[0]}/{parts[1]}" if len(parts) == 2 else f"{row_label}/{column}")
     cells = result.headline()
@@ -99,19 +93,20 @@ def _cell_keys(result: MetricResult, table: Table) -> list[str]:
 
 def render(result: MetricResult, fmt: str, report: BootstrapReport | None = None,
            diff: BootstrapReport | None = None) -> str:
-    """The printed tables, with interval and difference rows when given."""
+    """The printed tables (one decimal, as the official ones), with interval and difference
+    rows when given."""
     out = []
     for table in result.tables():
-        rows = [[_fmt(v) for v in row] for row in table.rows]
+        rows = table.frame.values.tolist()
         keys = _cell_keys(result, table)
         if report is not None:
             rows.append(_interval_row(keys, report, f"{report.level:.0%} CI"))
         if diff is not None:
-            rows.append(["difference", *(_fmt(diff.intervals[k].value) for k in keys)])
+            rows.append(["difference", *(diff.intervals[k].value for k in keys)])
             rows.append(_interval_row(keys, diff, f"{diff.level:.0%} CI (diff)"))
-        out.append(f"{table.title}\n" + tabulate(rows, headers=table.header, disable_numparse=True,
-                                                 tablefmt=_TABLE_FORMATS[fmt]))
-    return "\n\n".join(out)
+        shown = Table.from_rows(table.name, table.title, list(table.frame.columns), rows)
+        out.append(shown.render(fmt))
+    return "\n".join(out).rstrip("\n")
 
 
 def run(args: argparse.Namespace) -> int:

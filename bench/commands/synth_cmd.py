@@ -1,7 +1,8 @@
 """Generate the synthetic video pose benchmark in the real dataset formats.
 
 Writes ROOT/annotations/{train,val}/*.json and ROOT/images/... (PoseTrack'18), the per-joint
-occlusion side files ROOT/occlusion/{train,val}/*.json, a JHMDB-style tree under ROOT/jhmdb,
+occlusion side files ROOT/occlusion/{train,val}/*.json, the degraded-frame burst side files
+ROOT/degradation/{train,val}/*.json, a JHMDB-style tree under ROOT/jhmdb,
 a Penn-Action-style tree under ROOT/penn_action, and ROOT/synthetic.json (config, hash,
 per-video condition tags, statistics). The same config and seed give identical files; a ROOT
 that already holds this config is reused unless --force.
@@ -34,10 +35,10 @@ NAME = "synth"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from vposebench.datasets.synthetic.config import PRESETS
+    from vposebench.datasets.synthetic.config import SYNTH_PRESETS
 
     parser.add_argument("--out", required=True, type=Path, help="root folder to write")
-    parser.add_argument("--preset", default="default", help=f"size preset: {', '.join(PRESETS)} "
+    parser.add_argument("--preset", default="default", help=f"size preset: {', '.join(SYNTH_PRESETS)} "
                         "(default: default)")
     parser.add_argument("--videos", type=int, help="multi-person videos in all (split train/val "
                         "in the preset's proportion)")
@@ -88,6 +89,8 @@ def build_config(args: argparse.Namespace) -> SynthConfig:
 
 
 def _table(summary: dict) -> str:
+    from vposebench.datasets.synthetic.config import BURST_KINDS
+
     rows = []
     for layout, groups in summary.items():
         for subset, s in groups.items():
@@ -97,9 +100,11 @@ def _table(summary: dict) -> str:
                          s["persons_per_frame"], s["frames_over_8_persons"],
                          s["occluded_fraction"], s["occluded_after_visible"],
                          s["displacement_px"]["p50"], s["displacement_px"]["p90"],
-                         s["relative_displacement"]["mean"]])
+                         s["relative_displacement"]["mean"], s["burst_fraction"],
+                         *(s["burst_kind_fraction"][kind] for kind in BURST_KINDS)])
     headers = ["layout", "subset", "videos", "frames", "persons", "persons/frame", ">8 persons",
-               "occluded", "occl. after visible", "disp p50 px", "disp p90 px", "disp/height"]
+               "occluded", "occl. after visible", "disp p50 px", "disp p90 px", "disp/height",
+               "in bursts", *BURST_KINDS]
     return tabulate(rows, headers=headers, floatfmt=".3g")
 
 

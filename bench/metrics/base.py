@@ -4,21 +4,15 @@ resample itself over videos (the bootstrap in ``vposebench.bootstrap`` needs not
 from __future__ import annotations
 
 import abc
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-
-@dataclasses.dataclass
-class Table:
-    """One printed table: a title, column names and rows of values (first column: row label)."""
-
-    title: str
-    header: list[str]
-    rows: list[list[Any]]
+if TYPE_CHECKING:
+    from ..tables.base import Table
+    from .frame_groups import FrameGroups
 
 
 class MetricResult(abc.ABC):
@@ -41,20 +35,26 @@ class MetricResult(abc.ABC):
 
     @abc.abstractmethod
     def summary(self) -> dict[str, Any]:
-        """The JSON document of ``vposebench evaluate --json`` (design.md)."""
+        """The JSON document of ``vposebench evaluate --json`` (docs/evaluation.md)."""
 
     @abc.abstractmethod
     def tables(self) -> list[Table]:
-        """The printed tables."""
+        """The printed tables: one row of headline cells each, labelled in the first column."""
 
     @abc.abstractmethod
     def subset(self, videos: Sequence[str]) -> MetricResult:
         """The same result restricted to some videos (equal to evaluating only those)."""
 
+    def group(self, groups: FrameGroups, name: str) -> MetricResult:
+        """The same result on one frame group (``frame_groups``: degraded, recovery, clean),
+        over the same videos; metrics without per-frame arrays have none."""
+        raise NotImplementedError(f"the {self.metric} metric has no frame groups")
+
 
 class Metric(abc.ABC):
     """A registered evaluator: GT folder + prediction folder -> MetricResult."""
 
+    #: registered name, set by ``@register_metric``
     name: str
 
     @abc.abstractmethod

@@ -1,4 +1,4 @@
-"""The ``pck`` metric: PCK@alpha for single-person video datasets (``docs/metrics.md`` section 4).
+"""The ``pck`` metric: PCK@alpha for single-person video datasets (``docs/evaluation.md``, `pck`).
 
 A GT joint that counts is correct when ``||pred - gt||_2 <= alpha * L`` (inclusive), with L =
 max(w, h) of that frame's GT person box (or, for tPCK, the GT torso: one shoulder to the
@@ -25,11 +25,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile, read_file
+from ..formats import PoseTrackFile, pair_files, read_file
 from ..registry import register_metric
 from ..skeleton import GROUP_KEYS, JHMDB, PENN_ACTION, Skeleton
-from .base import Metric, MetricResult, Table, group_values, video_indices
-from .posetrack_data import pair_files
+from ..tables.base import Table
+from .base import Metric, MetricResult, group_values, video_indices
+from .frame_groups import FrameGroups
+from .posetrack_data import in_frame_index
 
 VISIBILITY_RULES = ("auto", "visible", "all")
 NORMALISERS = ("box", "torso")
@@ -76,6 +78,11 @@ class PCKScores:
     correct: np.ndarray  # (N, J) bool (False where not counted)
     normaliser: np.ndarray  # (N,) L in pixels
     paired: np.ndarray  # (N,) a prediction was paired with the person
+    index_in_frame: np.ndarray  # (N,) position of the person in its frame in the GT file
+
+    def take(self, rows: np.ndarray) -> PCKScores:
+        """The rows where `rows` ((N,) bool) is True."""
+        return PCKScores(**{f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)})
 
 
 def _pair_persons(gt: PoseTrackFile, pred: PoseTrackFile) -> np.ndarray:
@@ -123,7 +130,8 @@ def score_video(gt: PoseTrackFile, pred: PoseTrackFile, options: PCKOptions, vid
     with np.errstate(invalid="ignore"):
         correct = counted & (np.sqrt((d * d).sum(axis=2)) <= options.alpha * length[:, None])
     return PCKScores(video=np.full(gt.num_persons, video), frame=gt.person_frame, counted=counted,
-                     correct=correct, normaliser=length, paired=paired)
+                     correct=correct, normaliser=length, paired=paired,
+                     index_in_frame=in_frame_index(gt.person_frame))
 
 
 @dataclasses.dataclass
@@ -207,6 +215,28 @@ class PCKResult(MetricResult):
         cells, _ = self._cells(*self.counts(np.atleast_2d(weights)))
         return cells
 
+    def gt_persons(self) -> dict[str, np.ndarray]:
+        """Identify each GT row of ``scores``: video index, frame position in the file,
+        position in the frame, as in ``PoseTrackResult.gt_persons``."""
+        s = self.scores
+        return {"video": s.video, "frame": s.frame, "index_in_frame": s.index_in_frame}
+
+    def select_persons(self, rows: np.ndarray) -> PCKResult:
+        """The same result counting only the GT person-frames where `rows` ((N,) bool over the
+        rows of ``scores``) is True; the videos stay (a video without a selected row adds
+        nothing), so it resamples and pairs like the whole."""
+        rows = np.asarray(rows, dtype=bool)
+        if rows.shape != self.scores.video.shape:
+            raise ValueError(f"rows must be {self.scores.video.shape}, got {rows.shape}")
+        return dataclasses.replace(self, scores=self.scores.take(rows))
+
+    def group(self, groups: FrameGroups, name: str) -> PCKResult:
+        """The result on one frame group's person-frames (``frame_groups``): their hits and
+        trials only."""
+        rows = self.gt_persons()
+        return self.select_persons(groups.person_mask(self.video_names, rows["video"], rows["frame"],
+                                                      rows["index_in_frame"], name))
+
     def flagged(self, *, missing: bool = False) -> list[dict[str, Any]]:
         """GT persons whose normaliser is shorter than 1 px (used as is, never replaced), or
         with `missing`, those without one (left out of the counts)."""
@@ -250,15 +280,13 @@ class PCKResult(MetricResult):
     def tables(self) -> list[Table]:
         cells = self.headline()
         keys = (*GROUP_KEYS, "Mean")
-        return [Table(f"PCK@{self.options.alpha:g} ({self.options.normaliser})", ["", *keys],
-                      [["PCK", *(cells[f"PCK/{k}"] for k in keys)]])]
+        return [Table.from_rows("PCK", f"PCK@{self.options.alpha:g} ({self.options.normaliser})",
+                                ["", *keys], [["PCK", *(cells[f"PCK/{k}"] for k in keys)]])]
 
 
 @register_metric("pck")
 class PCKMetric(Metric):
     """PCK@alpha (box or torso normaliser) for sub-JHMDB / Penn Action style single-person GT."""
-
-    name = "pck"
 
     def __init__(self, options: PCKOptions | None = None, **kwargs: Any) -> None:
         self.options = options if options is not None else PCKOptions(**kwargs)

@@ -18,7 +18,9 @@ import numpy as np
 
 from ..registry import register_metric
 from ..skeleton import POSETRACK17
-from .base import Metric, MetricResult, Table, group_values, nanmean, video_indices
+from ..tables.base import Table
+from .base import Metric, MetricResult, group_values, nanmean, video_indices
+from .frame_groups import FrameGroups
 from .posetrack_ap import (
     APLabels,
     ap_labels,
@@ -29,7 +31,7 @@ from .posetrack_ap import (
     weighted_ap,
 )
 from .posetrack_data import JOINTS, NUM_JOINTS, PoseTrackSet, load_posetrack_set
-from .posetrack_mot import MATCHED, MISSED, MODES, SWITCHED, FrameEvents, _sum_by, frame_events
+from .posetrack_mot import MATCHED, MISSED, MODES, SWITCHED, FrameEvents, frame_events, sum_by_group
 
 #: printed group names of the official tables, with their joints (internal ids)
 GROUPS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
@@ -181,6 +183,25 @@ class PoseTrackResult(MetricResult):
             }
         return out
 
+    def frame_keys(self) -> dict[str, np.ndarray]:
+        """Identify each evaluated frame (the rows of a frame mask): video index, position in the
+        file."""
+        return {"video": self.data.frame_video, "frame": self.data.frame_position}
+
+    def select_frames(self, keep: np.ndarray) -> PoseTrackResult:
+        """The result on the evaluated frames where `keep` ((F,) bool over :meth:`frame_keys`) is
+        True, scored as if every other frame were unlabeled: exactly what the official
+        evaluation gives on a copy of the files where those frames have no GT person. Matching
+        and tracking are re-run on the kept frames (tracking sees them as consecutive, and the
+        last kept frame of each video is the one never fed); the videos stay."""
+        sub = score_posetrack(self.data.take_frames(keep), self.mode)
+        return dataclasses.replace(sub, selected=self.selected)
+
+    def group(self, groups: FrameGroups, name: str) -> PoseTrackResult:
+        """The result on one frame group's frames (``frame_groups``)."""
+        keys = self.frame_keys()
+        return self.select_frames(groups.frame_mask(self.data.videos, keys["video"], keys["frame"], name))
+
     def gt_persons(self) -> dict[str, np.ndarray]:
         """Identify each GT row (the rows of a joint mask): video index, frame position in the
         file, position in the frame, track id."""
@@ -266,11 +287,12 @@ class PoseTrackResult(MetricResult):
         cells = self.headline()
         keys = (*GROUP_KEYS, "Total")
         return [
-            Table("Average Precision (AP)", ["", *keys], [["AP", *(cells[f"AP/{k}"] for k in keys)]]),
-            Table("Multiple Object Tracking (MOT)",
-                  ["", *(f"MOTA {k}" for k in keys), "MOTP Total", "Prec Total", "Rec Total"],
-                  [["MOT", *(cells[f"MOTA/{k}"] for k in keys), cells["MOTP/Total"],
-                    cells["Prec/Total"], cells["Rec/Total"]]]),
+            Table.from_rows("AP", "Average Precision (AP)", ["", *keys],
+                            [["AP", *(cells[f"AP/{k}"] for k in keys)]]),
+            Table.from_rows("MOT", "Multiple Object Tracking (MOT)",
+                            ["", *(f"MOTA {k}" for k in keys), "MOTP Total", "Prec Total", "Rec Total"],
+                            [["MOT", *(cells[f"MOTA/{k}"] for k in keys), cells["MOTP/Total"],
+                              cells["Prec/Total"], cells["Rec/Total"]]]),
         ]
 
 
@@ -302,7 +324,7 @@ def score_posetrack(data: PoseTrackSet, mode: str = "official", *, engine: str =
     pairs = frame_pairs(data)
     labels = ap_labels(data, pairs, match_poses(data, pairs))
     events = frame_events(data, pairs, mode, engine=engine)
-    n_gt_video = _sum_by(data.frame_video[data.gt.frame], data.gt.has.astype(np.int64), data.num_videos)
+    n_gt_video = sum_by_group(data.frame_video[data.gt.frame], data.gt.has.astype(np.int64), data.num_videos)
     return PoseTrackResult(
         data=data, mode=mode, labels=labels, n_gt_video=n_gt_video, events=events,
         mot_video=events.per_video(data.frame_video, data.num_videos),
@@ -313,8 +335,6 @@ def score_posetrack(data: PoseTrackSet, mode: str = "official", *, engine: str =
 @register_metric("posetrack")
 class PoseTrackMetric(Metric):
     """PoseTrack per-joint AP and MOTA/MOTP/Prec/Rec, identical to the official evaluation."""
-
-    name = "posetrack"
 
     def __init__(self, mode: str = "official") -> None:
         if mode not in MODES:

@@ -1,4 +1,4 @@
-"""Per-joint AP of the official PoseTrack evaluation (``docs/metrics.md`` section 2).
+"""Per-joint AP of the official PoseTrack evaluation (``docs/evaluation.md``, `posetrack`).
 
 evaluate: per frame, every (prediction, GT) pair's normalised joint distances, the greedy pose
 matching (each prediction picks its best GT by PCKh, each GT keeps its best prediction) and one

@@ -1,6 +1,6 @@
 """GT and prediction folders -> the flat arrays both PoseTrack evaluations start from.
 
-Reproduces the official evaluation's input handling (poseval, see ``docs/metrics.md`` section 1):
+Reproduces the official evaluation's input handling (poseval, see ``docs/evaluation.md``, `posetrack`):
 per-file PT18/PT17 detection, positional frame pairing, prediction track-id checks, dropping GT
 frames without persons (and the predictions at those positions), dropping persons without a
 point list, and ignore regions (a joint strictly inside a polygon is removed, then a person
@@ -21,7 +21,9 @@ import numpy as np
 import shapely
 
 from ..errors import UserError
-from ..formats.posetrack import PoseTrackFile, list_video_files, read_file
+from ..formats.folders import pair_files
+from ..formats.parsed import PoseTrackFile
+from ..formats.reader import read_file
 from ..skeleton import POSETRACK17, POSETRACK18, PT17_ID_FOR_PT18_SLOT
 
 #: the official evaluation's internal joint order (PoseTrack'17 point ids 0..14)
@@ -88,6 +90,32 @@ class PoseTrackSet:
     def frame_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """(#GT persons, #predicted persons) per evaluated frame."""
         return np.diff(self.gt_offsets), np.diff(self.pred_offsets)
+
+    def take_frames(self, keep: np.ndarray) -> PoseTrackSet:
+        """The set with only the evaluated frames where `keep` ((F,) bool) is True, as if every
+        other frame had no GT person in the files (the official code then drops it with the
+        predictions at its position). Videos stay, also those left without a frame."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != self.frame_video.shape:
+            raise ValueError(f"keep must be {self.frame_video.shape}, got {keep.shape}")
+        rank = np.cumsum(keep) - 1
+        num_frames = int(keep.sum())
+
+        def persons(p: Persons) -> Persons:
+            rows = keep[p.frame]
+            fields = {f.name: (None if getattr(p, f.name) is None else getattr(p, f.name)[rows])
+                      for f in dataclasses.fields(p)}
+            fields["frame"] = rank[p.frame[rows]]
+            return Persons(**fields)
+
+        gt, pred = persons(self.gt), persons(self.pred)
+        return dataclasses.replace(
+            self, frame_video=self.frame_video[keep], frame_position=self.frame_position[keep],
+            frame_names=[n for n, k in zip(self.frame_names, keep) if k], gt=gt, pred=pred,
+            gt_offsets=np.searchsorted(gt.frame, np.arange(num_frames + 1)),
+            pred_offsets=np.searchsorted(pred.frame, np.arange(num_frames + 1)),
+            missing_scores=int((pred.has & (pred.score == MISSING_SCORE)).sum()),
+        )
 
 
 # ----------------------------------------------------------------------------- one video
@@ -232,7 +260,7 @@ class _Video:
     missing_scores: int
 
 
-def _in_frame_index(person_frame: np.ndarray) -> np.ndarray:
+def in_frame_index(person_frame: np.ndarray) -> np.ndarray:
     """Position of each person within its frame in the file (persons are sorted by frame)."""
     return np.arange(len(person_frame)) - np.searchsorted(person_frame, person_frame)
 
@@ -245,8 +273,8 @@ def _prepare_video(gt: PoseTrackFile, pred: PoseTrackFile, need_tracks: bool) ->
     _check_pred_tracks(pred)
     gt_kps_all = _internal_keypoints(gt)
     pred_kps_all = _internal_keypoints(pred)
-    gt_index_all = _in_frame_index(gt.person_frame)
-    pred_index_all = _in_frame_index(pred.person_frame)
+    gt_index_all = in_frame_index(gt.person_frame)
+    pred_index_all = in_frame_index(pred.person_frame)
 
     # frames the official code keeps: GT has at least one person (annorect non-empty)
     has_person = np.zeros(len(gt.frames), dtype=bool)
@@ -298,28 +326,6 @@ def head_size(head_boxes: np.ndarray) -> np.ndarray:
     dy = head_boxes[:, 3] - head_boxes[:, 1]
     with np.errstate(over="ignore"):  # absurd coordinates give an infinite head size, as officially
         return 0.6 * np.sqrt(dx * dx + dy * dy)
-
-
-# ----------------------------------------------------------------------------- folders
-def pair_files(gt_dir: str | Path, pred_dir: str | Path, videos: Sequence[str] | None = None) -> list[tuple[Path, Path]]:
-    """(GT file, prediction file) per video, sorted by name; every GT video needs a prediction."""
-    gt_files = list_video_files(gt_dir)
-    if videos is not None:
-        wanted = set(videos)
-        unknown = wanted - {f.stem for f in gt_files}
-        if unknown:
-            raise UserError(f"unknown video(s) {sorted(unknown)}", path=gt_dir)
-        gt_files = [f for f in gt_files if f.stem in wanted]
-    pred_root = Path(pred_dir)
-    if not pred_root.is_dir():
-        raise UserError("prediction folder not found", path=pred_root)
-    pairs = []
-    for gt_file in gt_files:
-        pred_file = pred_root / gt_file.name
-        if not pred_file.is_file():
-            raise UserError(f"no prediction file for GT video {gt_file.stem}", path=pred_file)
-        pairs.append((gt_file, pred_file))
-    return pairs
 
 
 def load_posetrack_set(gt_dir: str | Path, pred_dir: str | Path, *, videos: Sequence[str] | None = None,

@@ -1,4 +1,4 @@
-"""Per-joint CLEAR-MOT events of the official PoseTrack tracking evaluation (``docs/metrics.md`` §3).
+"""Per-joint CLEAR-MOT events of the official PoseTrack tracking evaluation (``docs/evaluation.md``, `posetrack`).
 
 For every joint and video, the frames are fed to an accumulator: objects are the GT persons
 with that joint annotated, hypotheses the predictions with it predicted, and a pair is a
@@ -43,10 +43,11 @@ class FrameEvents:
 
     def per_video(self, frame_video: np.ndarray, num_videos: int) -> dict[str, np.ndarray]:
         """name -> (V, 15) sums over each video's frames."""
-        return {k: _sum_by(frame_video, v, num_videos) for k, v in self.counts.items()}
+        return {k: sum_by_group(frame_video, v, num_videos) for k, v in self.counts.items()}
 
 
-def _sum_by(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+def sum_by_group(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(n, K) sums of the (N, K) `values` rows by their group index (`groups`, (N,))."""
     out = np.zeros((n, values.shape[1]), dtype=values.dtype)
     np.add.at(out, groups, values)
     return out

@@ -1,5 +1,5 @@
-"""A table is a pandas view over result records, rendered with tabulate (Markdown, LaTeX) or
-written as CSV. Cells hold :class:`~vposebench.records.Metric` (value with its interval),
+"""A table is a pandas view over result records (or over one evaluation's scores), rendered
+with tabulate (Markdown, LaTeX) or written as CSV; the one renderer of every printed table. Cells hold :class:`~vposebench.records.Estimate` (value with its interval),
 plain numbers or text."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from ..errors import UserError
-from ..records import Metric
+from ..records import Estimate
 
 FORMATS = ("markdown", "latex", "csv")
 
@@ -26,6 +26,12 @@ class Table:
     frame: pd.DataFrame
     notes: list[str] = dataclasses.field(default_factory=list)
     digits: int = 1
+
+    @classmethod
+    def from_rows(cls, name: str, title: str, header: list[str], rows: list[list[Any]],
+                  **options: Any) -> Table:
+        """A table from a header and rows of cells (first column: the row label)."""
+        return cls(name, title, pd.DataFrame(rows, columns=header), **options)
 
     @property
     def empty(self) -> bool:
@@ -48,8 +54,8 @@ def _number(value: float | None, digits: int) -> str:
 
 
 def format_cell(cell: Any, digits: int, *, latex: bool = False) -> str:
-    """Text of one cell: a Metric as `value [low, high]`, numbers with `digits` decimals."""
-    if isinstance(cell, Metric):
+    """Text of one cell: a Estimate as `value [low, high]`, numbers with `digits` decimals."""
+    if isinstance(cell, Estimate):
         text = _number(cell.value, digits)
         if cell.value is not None and cell.ci_low is not None and cell.ci_high is not None:
             ci = f"[{_number(cell.ci_low, digits)}, {_number(cell.ci_high, digits)}]"
@@ -105,14 +111,14 @@ def render_latex(table: Table) -> str:
 
 
 def render_csv(table: Table) -> str:
-    """One column per value; a Metric column adds `<name> ci_low` and `<name> ci_high`."""
+    """One column per value; a Estimate column adds `<name> ci_low` and `<name> ci_high`."""
     out: dict[str, list[Any]] = {}
     for column in table.frame.columns:
         values = table.frame[column].tolist()
-        if any(isinstance(v, Metric) for v in values):
-            out[column] = [v.value if isinstance(v, Metric) else v for v in values]
-            out[f"{column} ci_low"] = [v.ci_low if isinstance(v, Metric) else None for v in values]
-            out[f"{column} ci_high"] = [v.ci_high if isinstance(v, Metric) else None for v in values]
+        if any(isinstance(v, Estimate) for v in values):
+            out[column] = [v.value if isinstance(v, Estimate) else v for v in values]
+            out[f"{column} ci_low"] = [v.ci_low if isinstance(v, Estimate) else None for v in values]
+            out[f"{column} ci_high"] = [v.ci_high if isinstance(v, Estimate) else None for v in values]
         else:
             out[column] = values
     return pd.DataFrame(out).to_csv(index=False, float_format="%.10g", lineterminator="\n")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..records import Metric, ResultRecord
+import pandas as pd
 
-#: the PoseTrack table's group columns (design.md JSON keys)
+from ..records import Estimate, ResultRecord
+
+#: the PoseTrack table's group columns (the JSON keys of `vposebench evaluate --json`, docs/evaluation.md)
 POSETRACK_GROUPS = ("Head", "Shou", "Elb", "Wri", "Hip", "Knee", "Ankl", "Total")
 #: the PCK table's columns
 PCK_COLUMNS = ("Head", "Sho", "Elb", "Wri", "Hip", "Knee", "Ank", "Mean")
@@ -18,7 +20,7 @@ def tagged(records: Iterable[ResultRecord], tag: str) -> list[ResultRecord]:
     return sorted((r for r in records if tag in r.tags), key=lambda r: (r.label, r.key))
 
 
-def metric_on(record: ResultRecord, table: str, column: str, condition: str | None = None) -> Metric:
+def metric_on(record: ResultRecord, table: str, column: str, condition: str | None = None) -> Estimate:
     """A metric overall, or on a condition: a breakdown, or the whole record if its dataset
     *is* that subset."""
     if condition is None or record.dataset.get("subset") == condition:
@@ -38,7 +40,7 @@ def difference_rows(records: list[ResultRecord], columns: dict[str, tuple[str, s
     by_key = {r.key: r for r in records}
     rows = []
     for record in records:
-        found: dict[str, dict[str, Metric]] = {}  # other key -> column -> difference
+        found: dict[str, dict[str, Estimate]] = {}  # other key -> column -> difference
         for comp in record.comparisons:
             if comp.other not in by_key or comp.other == record.key:
                 continue
@@ -51,6 +53,24 @@ def difference_rows(records: list[ResultRecord], columns: dict[str, tuple[str, s
             row["_label"] = f"Δ {label_of(record)} − {label_of(by_key[other_key])}"
             rows.append(row)
     return rows
+
+
+def metric_rows(records: list[ResultRecord], columns: dict[str, tuple[str, str, str | None]],
+                label: Callable[[ResultRecord], str] = lambda r: r.label) -> list[dict[str, Any]]:
+    """One row per record (`columns` as in :func:`difference_rows`), then its difference rows."""
+    rows = [{"_label": label(r), **{name: metric_on(r, *spec) for name, spec in columns.items()}}
+            for r in records]
+    return rows + difference_rows(records, columns, label)
+
+
+def labelled_frame(rows: list[dict[str, Any]], first: str) -> pd.DataFrame:
+    """The rows as a frame whose first column, named `first`, holds each row's label."""
+    for row in rows:
+        row[first] = row.pop("_label")
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame[[first, *[c for c in frame.columns if c != first]]]
 
 
 def speed_cells(record: ResultRecord) -> dict[str, Any]:
@@ -78,3 +98,5 @@ def speed_cells(record: ResultRecord) -> dict[str, Any]:
 SPEED_NOTE = ("FPS = 1 / median per-frame `pose` latency (crop warp + network + decoding + state "
               "update; online, batch = persons of one frame); Latency = median ± IQR/2; Memory = "
               "peak GPU allocation on CUDA, else process peak RSS; GFLOPs per person.")
+
+DIFF_NOTE = "Δ rows: paired bootstrap over the same videos (95 % interval)."

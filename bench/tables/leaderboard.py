@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..records import Metric, ResultRecord
+from ..records import Estimate, ResultRecord
 from ..registry import register_table
 from .base import Table
 from .common import SPEED_NOTE, speed_cells
@@ -18,7 +18,7 @@ def _dataset_label(record: ResultRecord) -> str:
     return "/".join(parts)
 
 
-def _primary(record: ResultRecord) -> dict[str, Metric | None]:
+def _primary(record: ResultRecord) -> dict[str, Estimate | None]:
     if record.protocol.metric == "pck":
         return {"AP": None, "MOTA": None, "PCK": record.metric("PCK", "Mean")}
     return {"AP": record.metric("AP", "Total"), "MOTA": record.metric("MOTA", "Total"), "PCK": None}

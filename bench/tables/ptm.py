@@ -5,32 +5,10 @@ A record joins a table through its tag (the table's name); the run presets set t
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
-
 from ..records import ResultRecord
 from ..registry import register_table
 from .base import Table
-from .common import SPEED_NOTE, difference_rows, metric_on, speed_cells, tagged
-
-DIFF_NOTE = "Δ rows: paired bootstrap over the same videos (95 % interval)."
-
-
-def _frame(rows: list[dict[str, Any]], first: str) -> pd.DataFrame:
-    for row in rows:
-        row[first] = row.pop("_label")
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    return frame[[first, *[c for c in frame.columns if c != first]]]
-
-
-def _metric_rows(records: list[ResultRecord], columns: dict[str, tuple[str, str, str | None]],
-                 label=lambda r: r.label) -> list[dict[str, Any]]:
-    rows = [{"_label": label(r), **{name: metric_on(r, *spec) for name, spec in columns.items()}}
-            for r in records]
-    return rows + difference_rows(records, columns, label)
+from .common import DIFF_NOTE, SPEED_NOTE, labelled_frame, metric_rows, speed_cells, tagged
 
 
 @register_table("ptm-table1")
@@ -38,8 +16,8 @@ def capacity_table(records: list[ResultRecord]) -> Table:
     """PTM Table 1: memory capacity sweep (total AP, total MOTA)."""
     chosen = sorted(tagged(records, "ptm-table1"), key=lambda r: r.config.get("capacity", 0))
     columns = {"total AP": ("AP", "Total", None), "total MOTA": ("MOTA", "Total", None)}
-    rows = _metric_rows(chosen, columns, label=lambda r: str(r.config.get("capacity")))
-    return Table("ptm-table1", "PTM Table 1: memory capacity", _frame(rows, "capacity"),
+    rows = metric_rows(chosen, columns, label=lambda r: str(r.config.get("capacity")))
+    return Table("ptm-table1", "PTM Table 1: memory capacity", labelled_frame(rows, "capacity"),
                  notes=[DIFF_NOTE])
 
 
@@ -53,8 +31,8 @@ def attention_table(records: list[ResultRecord]) -> Table:
         "crowd AP": ("AP", "Total", "crowd"), "crowd MOTA": ("MOTA", "Total", "crowd"),
         "all AP": ("AP", "Total", None), "all MOTA": ("MOTA", "Total", None),
     }
-    rows = _metric_rows(chosen, columns, label=_attention_label)
-    return Table("ptm-table2", "PTM Table 2: attention on the crowd subset", _frame(rows, "attention"),
+    rows = metric_rows(chosen, columns, label=_attention_label)
+    return Table("ptm-table2", "PTM Table 2: attention on the crowd subset", labelled_frame(rows, "attention"),
                  notes=[DIFF_NOTE, "auto: CoDA in frames with more than `crowd_threshold` "
                         "persons, vanilla attention otherwise."])
 
@@ -72,9 +50,9 @@ def kfr_table(records: list[ResultRecord]) -> Table:
         "total AP": ("AP", "Total", None), "total MOTA": ("MOTA", "Total", None),
         "occlusion AP": ("AP", "Total", "occlusion"), "occlusion MOTA": ("MOTA", "Total", "occlusion"),
     }
-    rows = _metric_rows(chosen, columns,
+    rows = metric_rows(chosen, columns,
                         label=lambda r: "KFR on" if r.config.get("kfr") else "KFR off")
-    return Table("ptm-kfr", "PTM: keypoint feature replacement", _frame(rows, "replacement"),
+    return Table("ptm-kfr", "PTM: keypoint feature replacement", labelled_frame(rows, "replacement"),
                  notes=[DIFF_NOTE])
 
 
@@ -86,12 +64,12 @@ def baseline_table(records: list[ResultRecord]) -> Table:
         "wrists AP": ("AP", "Wri", None), "ankles AP": ("AP", "Ankl", None),
         "total AP": ("AP", "Total", None), "total MOTA": ("MOTA", "Total", None),
     }
-    rows = _metric_rows(chosen, columns)
+    rows = metric_rows(chosen, columns)
     for row, rec in zip(rows, chosen):  # the record rows come first, the Δ rows after
         cells = speed_cells(rec)
         row.update({k: cells[k] for k in ("FPS", "Memory MB", "State KB")})
     return Table("ptm-table3", "PTM Table 3: baseline vs pose temporal memory",
-                 _frame(rows, "method"), notes=[DIFF_NOTE, SPEED_NOTE])
+                 labelled_frame(rows, "method"), notes=[DIFF_NOTE, SPEED_NOTE])
 
 
 @register_table("ptm-table5")
@@ -103,8 +81,8 @@ def sota_layout_table(records: list[ResultRecord]) -> Table:
         "ankles AP": ("AP", "Ankl", None), "ankles MOTA": ("MOTA", "Ankl", None),
         "total AP": ("AP", "Total", None), "total MOTA": ("MOTA", "Total", None),
     }
-    rows = _metric_rows(chosen, columns)
+    rows = metric_rows(chosen, columns)
     for row, rec in zip(rows, chosen):  # the record rows come first, the Δ rows after
         row["FPS"] = speed_cells(rec)["FPS"]
-    return Table("ptm-table5", "PTM Table 5 layout: AP / MOTA and FPS", _frame(rows, "method"),
+    return Table("ptm-table5", "PTM Table 5 layout: AP / MOTA and FPS", labelled_frame(rows, "method"),
                  notes=[DIFF_NOTE, SPEED_NOTE])

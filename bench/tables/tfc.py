@@ -10,8 +10,7 @@ import pandas as pd
 from ..records import ResultRecord
 from ..registry import register_table
 from .base import Table
-from .common import PCK_COLUMNS, metric_on, tagged
-from .ptm import DIFF_NOTE, _frame, _metric_rows
+from .common import DIFF_NOTE, PCK_COLUMNS, labelled_frame, metric_on, metric_rows, tagged
 
 PCK_NOTE = ("PCK@alpha: distance <= alpha * max(w, h) of the GT person box; group = mean of the "
             "pair; Mean = hits / trials pooled over the 13 table joints.")
@@ -20,7 +19,7 @@ PCK_NOTE = ("PCK@alpha: distance <= alpha * max(w, h) of the GT person box; grou
 def _pck_table(records: list[ResultRecord], tag: str, title: str) -> Table:
     chosen = tagged(records, tag)
     columns = {c: ("PCK", c, None) for c in PCK_COLUMNS}
-    return Table(tag, title, _frame(_metric_rows(chosen, columns), "method"),
+    return Table(tag, title, labelled_frame(metric_rows(chosen, columns), "method"),
                  notes=[PCK_NOTE, DIFF_NOTE])
 
 

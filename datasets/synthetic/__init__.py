@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import PRESETS, PROFILES, SynthConfig, preset
+from .config import PROFILES, SYNTH_PRESETS, SynthConfig, preset
 from .dataset import SyntheticDataset
 from .manifest import Manifest, read_manifest
 from .stats import SUBSETS
 from .truth import CODE_NAMES, VideoTruth, read_occlusion
 
 __all__ = [
-    "CODE_NAMES", "PRESETS", "PROFILES", "SUBSETS", "Manifest", "SynthConfig", "SyntheticDataset",
+    "CODE_NAMES", "PROFILES", "SUBSETS", "SYNTH_PRESETS", "Manifest", "SynthConfig", "SyntheticDataset",
     "VideoTruth", "generate", "preset", "read_manifest", "read_occlusion",
 ]
 

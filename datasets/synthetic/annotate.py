@@ -19,6 +19,7 @@ code   meaning
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,8 +27,10 @@ from vposebench.boxes import keypoint_box
 from vposebench.skeleton import Skeleton
 from vposebench.structures import PersonGT
 
+from .bursts import Flag, flag_fields
 from .people import BODY_POINTS, PART, POINT, POINT_PARTS
 from .render import RenderedFrame, decode_labels
+from .scene import Scene
 from .truth import BY_OCCLUDER, BY_PERSON, BY_SELF, NOT_ANNOTATED, VISIBLE, occluded_mask
 
 #: dataset joint name -> body point, where the names differ
@@ -50,16 +53,34 @@ def skeleton_points(skeleton: Skeleton) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
-def point_codes(frame: RenderedFrame) -> np.ndarray:
-    """(P, K) occlusion code of every body point of every person in `frame`."""
-    h, w = frame.labels.shape
+def joints_in_image(scene: Scene, times: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """(T, P) number of each person's joints of `skeleton` inside the image at `times` (the
+    annotated instants), by the rule `point_codes` uses; computed before rendering."""
+    index = skeleton_points(skeleton)
+    index = index[index >= 0]
+    w, h = scene.size
+    counts = [_inside(scene.camera.to_image(person.points(times).xy, times)[:, index], w, h).sum(axis=1)
+              for person in scene.persons]
+    return np.stack(counts, axis=1) if counts else np.zeros((len(times), 0), dtype=np.int64)
+
+
+def _inside(xy: np.ndarray, w: int, h: int) -> np.ndarray:
+    """True where a point lies in a pixel of the image (pixel centres at integers)."""
+    return (xy[..., 0] >= -0.5) & (xy[..., 0] < w - 0.5) & (xy[..., 1] >= -0.5) & (xy[..., 1] < h - 0.5)
+
+
+def point_codes(frame: RenderedFrame, *, base: bool = False) -> np.ndarray:
+    """(P, K) occlusion code of every body point of every person in `frame`; with `base`, as
+    if the boards of an occluder burst were not there (`RenderedFrame.base_labels`)."""
+    labels = frame.base_labels if base and frame.base_labels is not None else frame.labels
+    h, w = labels.shape
     if not frame.points:
         return np.zeros((0, len(BODY_POINTS)), dtype=np.int8)
     xy = np.stack(frame.points)  # (P, K, 2)
-    inside = (xy[..., 0] >= -0.5) & (xy[..., 0] < w - 0.5) & (xy[..., 1] >= -0.5) & (xy[..., 1] < h - 0.5)
+    inside = _inside(xy, w, h)
     xi = np.clip(np.floor(xy[..., 0] + 0.5).astype(np.int64), 0, w - 1)
     yi = np.clip(np.floor(xy[..., 1] + 0.5).astype(np.int64), 0, h - 1)
-    owner, part, by_occluder = decode_labels(frame.labels[yi, xi])
+    owner, part, by_occluder = decode_labels(labels[yi, xi])
     me = np.arange(len(xy))[:, None]
     points = np.arange(xy.shape[1])[None, :]
     own = owner == me
@@ -94,27 +115,34 @@ def joints_of(frame: RenderedFrame, codes: np.ndarray, person: int, skeleton: Sk
 
 
 def annotate_persons(frame: RenderedFrame, track_ids: list[int], skeleton: Skeleton, *,
-                     min_in_image: int, min_unhidden: int) -> list[PersonTruth]:
+                     min_in_image: int, min_unhidden: int,
+                     flags: Sequence[Flag | None] | None = None) -> list[PersonTruth]:
     """The annotated persons of a frame (PoseTrack rules: joints outside the image are (0, 0, 0)).
 
     A person is annotated when at least `min_in_image` joints are inside the image and at least
-    `min_unhidden` of those are not hidden by another person or an occluder.
+    `min_unhidden` of those are not hidden by another person or an occluder. `flags` (per
+    person: burst kind and position, or None) go into `PersonGT.degradation` and
+    `burst_position`; the target of an occluder burst is annotated whatever the occlusion rule
+    says (the ground truth stays while a board covers it).
     """
     codes = point_codes(frame)
+    flags = [None] * len(track_ids) if flags is None else flags
     out = []
     for p, track in enumerate(track_ids):
         xy, jc = joints_of(frame, codes, p, skeleton)
         annotated = jc != NOT_ANNOTATED
         hidden = occluded_mask(jc)
         unhidden = annotated & ~hidden
-        if annotated.sum() < min_in_image or unhidden.sum() < min_unhidden:
+        covered = flags[p] is not None and flags[p][0] == "occluder"
+        if annotated.sum() < min_in_image or (not covered and unhidden.sum() < min_unhidden):
             continue
         kp = np.zeros((len(jc), 3))
         kp[annotated, :2] = xy[annotated]
         kp[annotated, 2] = 1.0
         head = frame.head_boxes[p]
         head_box = np.concatenate([np.floor(head[:2]), np.ceil(head[2:])])
+        kind, position = flag_fields(flags[p])
         gt = PersonGT(kp, track_id=int(track), box=keypoint_box(kp, annotated, 1.3),
-                      head_box=head_box, occluded=hidden)
+                      head_box=head_box, occluded=hidden, degradation=kind, burst_position=position)
         out.append(PersonTruth(gt=gt, codes=jc, height=float(frame.heights[p])))
     return out

@@ -17,7 +17,9 @@ from typing import Any
 from vposebench.errors import UserError
 
 #: bump when the generator's output changes for the same config (invalidates caches)
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
+#: kinds of degraded-frame bursts (`bursts.py`)
+BURST_KINDS = ("occluder", "defocus", "exposure")
 
 Range = tuple[float, float]
 IntRange = tuple[int, int]
@@ -103,10 +105,18 @@ class SynthConfig:
     # --- annotation rules
     min_joints_in_image: int = 4  # a person is annotated with at least this many joints inside
     min_joints_unhidden: int = 2  # ... of which at least this many are not hidden by others
+    # --- degraded-frame bursts (`bursts.py`), in every layout and split, drawn per frame
+    burst_rate: float = 0.13  # chance that an episode starts at a frame (outside episodes and gaps)
+    burst_length: IntRange = (2, 4)  # frames per episode
+    burst_gap: int = 3  # clean frames at least between two episodes (the default recovery window)
+    #: kind -> relative share of the episodes
+    burst_kinds: tuple[tuple[str, float], ...] = (("occluder", 1.0), ("defocus", 1.0), ("exposure", 1.0))
+    burst_cover: float = 0.5  # an occluder episode covers this share of the eligible persons (>= 1)
     # --- subset definitions (measured on the ground truth, see stats.py)
     crowd_min_persons: float = 8.0  # crowd: mean persons per labelled frame above this (PTM)
     occlusion_min_fraction: float = 0.2  # occlusion: share of annotated joints hidden by others
     fast_min_displacement: float = 0.06  # fast: mean joint motion per frame / body height
+    burst_min_fraction: float = 0.25  # burst: share of labelled person-frames inside bursts
 
     def __post_init__(self) -> None:
         checks = [
@@ -125,6 +135,13 @@ class SynthConfig:
             (self.blur_samples >= 3 and self.blur_samples % 2 == 1, "blur_samples",
              "an odd number of at least 3 (the middle sub-frame is the annotated instant)"),
             (self.min_joints_in_image >= 1, "min_joints_in_image", "at least 1"),
+            (self.train_videos < 100000 and self.val_videos < 100000, "train_videos/val_videos",
+             "below 100000 (PoseTrack sequence numbers, see generator.VID_BASE)"),
+            (0 <= self.burst_rate < 1, "burst_rate", "in [0, 1)"),
+            (1 <= self.burst_length[0] <= self.burst_length[1], "burst_length", "a range of at least 1"),
+            (self.burst_gap >= 0, "burst_gap", "not negative"),
+            (0 < self.burst_cover <= 1, "burst_cover", "in (0, 1]"),
+            (0 <= self.burst_min_fraction <= 1, "burst_min_fraction", "in [0, 1]"),
         ]
         for ok, field, what in checks:
             if not ok:
@@ -137,6 +154,14 @@ class SynthConfig:
                                     field=field)
                 if share <= 0:
                     raise UserError(f"share of {name!r} must be positive", field=field)
+        for name, share in self.burst_kinds:
+            if name not in BURST_KINDS:
+                raise UserError(f"unknown burst kind {name!r} (known: {', '.join(BURST_KINDS)})",
+                                field="burst_kinds")
+            if share <= 0:
+                raise UserError(f"share of {name!r} must be positive", field="burst_kinds")
+        if not self.burst_kinds:
+            raise UserError("name at least one kind (set burst_rate=0 for no bursts)", field="burst_kinds")
 
     # -- identity ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -211,7 +236,7 @@ def _parse_value(key: str, hint: Any, text: str) -> Any:
 
 
 #: named presets: `quick` (tiny, for smoke runs), `default`, `full` (larger)
-PRESETS: dict[str, SynthConfig] = {
+SYNTH_PRESETS: dict[str, SynthConfig] = {
     "quick": SynthConfig(train_videos=4, val_videos=4, frames=16, jhmdb_clips=6, penn_clips=6,
                          clip_frames=(16, 20)),
     "default": SynthConfig(),
@@ -223,9 +248,9 @@ PRESETS: dict[str, SynthConfig] = {
 def preset(name: str) -> SynthConfig:
     """The named preset; an unknown name is a UserError listing the known ones."""
     try:
-        return PRESETS[name]
+        return SYNTH_PRESETS[name]
     except KeyError:
-        raise UserError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})",
+        raise UserError(f"unknown preset {name!r} (known: {', '.join(SYNTH_PRESETS)})",
                         field="--preset") from None
 
 

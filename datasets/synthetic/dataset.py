@@ -1,10 +1,12 @@
 """The registered `synthetic` dataset: a generated root read back through the real formats.
 
 The PoseTrack'18 annotations are read with the interchange-format reader, the occlusion side
-files set `PersonGT.occluded`, and the manifest's condition tags go into `VideoGT.meta`
-(``tags``, ``profile``, ``knobs``). A subset (``crowd``, ``occlusion``, ``fast``) selects the
+files set `PersonGT.occluded`, the degradation side files `PersonGT.degradation` and
+`burst_position`, and the manifest's condition tags go into `VideoGT.meta` (``tags``,
+``profile``, ``knobs``). A subset (``crowd``, ``occlusion``, ``fast``, ``burst``) selects the
 videos tagged with it. The single-person layouts are read by the `jhmdb` and `penn_action`
-adapters from `jhmdb_root` and `penn_root`.
+adapters from `jhmdb_root` and `penn_root`; those adapters attach the burst flags from the
+layouts' own ``degradation/`` folders (`degradation.attach_degradation`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations
+from vposebench.formats import read_annotations
 from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import VideoGT
 
 from ..base import VideoDataset
 from .config import SynthConfig
+from .degradation import degradation_file, read_degradation
 from .manifest import Manifest, VideoEntry, read_manifest
 from .stats import SUBSETS
 from .truth import VideoTruth, read_occlusion
@@ -30,9 +33,8 @@ ANNOTATIONS, OCCLUSION = "annotations", "occlusion"
 
 @register_dataset("synthetic")
 class SyntheticDataset(VideoDataset):
-    """Generated video pose benchmark (PoseTrack'18 layout, occlusion flags, crowd/occlusion/fast subsets)."""
+    """Generated video pose benchmark (PoseTrack'18 layout, occlusion and burst flags, measured subsets)."""
 
-    name = "synthetic"
     skeleton = POSETRACK18
     protocol = "posetrack"
     splits = ("train", "val")
@@ -79,11 +81,12 @@ class SyntheticDataset(VideoDataset):
                             path=self.root) from None
 
     def load_truth(self, name: str) -> VideoTruth:
-        """A video with its occlusion codes and body heights per person."""
+        """A video with its occlusion codes, body heights and burst flags per person."""
         entry = self.entry(name)
         video = read_annotations(self.root / ANNOTATIONS / entry.split / f"{name}.json", root=self.root,
                                  skeleton=POSETRACK18)
         truth = read_occlusion(self.root / OCCLUSION / entry.split / f"{name}.json", video)
+        read_degradation(degradation_file(self.root, name, entry.split), video)
         video.meta.update({"tags": list(entry.tags), "profile": entry.profile, "knobs": dict(entry.knobs),
                            "split": entry.split})
         return truth

@@ -6,7 +6,9 @@ otherwise the whole root is built in a hidden sibling folder and swapped in at t
 (`vposebench.atomic.atomic_directory`), so a root is either complete or absent.
 
 Randomness: every video and clip draws from its own generator seeded with
-``(seed, layout, index)``, so a video does not change when others are added.
+``(seed, layout, index)``, so a video does not change when others are added, and its
+degraded-frame bursts from one seeded with ``(seed, layout, index, 1)``, so the burst knobs do
+not change the scene.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ import numpy as np
 from vposebench.atomic import atomic_directory
 from vposebench.datasets.posetrack_scale import labeled_mask
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import packed_frame_id
+from vposebench.formats import packed_frame_id
 from vposebench.skeleton import JHMDB, PENN_ACTION, POSETRACK18, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
-from .annotate import annotate_persons, joints_of, point_codes
-from .config import CLIP_PROFILES, GENERATOR_VERSION, PRESETS, PROFILES, SynthConfig, allot
+from .annotate import annotate_persons, joints_in_image, joints_of, point_codes
+from .bursts import Burst, Flag, flag_fields, person_flags, sample_bursts, schedule
+from .config import CLIP_PROFILES, GENERATOR_VERSION, PROFILES, SYNTH_PRESETS, SynthConfig, allot
+from .degradation import degradation_document, degradation_file
 from .manifest import ClipEntry, Manifest, VideoEntry, manifest_path, read_manifest
 from .people import FPS, yaw_at
 from .render import RenderedFrame, VideoRenderer
@@ -50,23 +54,28 @@ from .writer import (
     write_jhmdb_splits,
     write_penn_label,
     write_posetrack_video,
+    write_side_file,
 )
 
 log = logging.getLogger(__name__)
 
-#: first vid_id of each split (train videos are 000001..., val videos 100001...)
-VID_BASE = {"train": 1, "val": 100001}
-#: the source digit of PT18 frame ids (1-3 are PoseTrack's sources; 4 marks synthetic videos)
-SOURCE = 4
+#: first sequence number of each split (train videos are 800001..., val videos 900001...): far
+#: above every real PoseTrack'17/'18 sequence of the `mpiinew` source (1-5; 24985 at most
+#: for any source), so ids never collide with real videos
+VID_BASE = {"train": 800001, "val": 900001}
+#: the sequence type in the names and its source digit in PT18 frame ids: the official
+#: evaluation (poseval) accepts only mpii (1), bonn (2) and mpiinew (3)
+SEQUENCE_TYPE, SOURCE = "mpiinew", 3
 _LAYOUT_SEED = {"train": 0, "val": 1, "jhmdb": 2, "penn_action": 3}
+_BURST_STREAM = 1  # bursts draw from their own stream: the scene does not depend on them
 JHMDB_DIR, PENN_DIR = "jhmdb", "penn_action"
 
 Progress = Callable[[int, int], None]
 
 
 def video_name(split: str, index: int) -> str:
-    """PoseTrack-style name: ``<6-digit vid>_synth_<train|test>`` (val videos end in _test)."""
-    return f"{VID_BASE[split] + index:06d}_synth_{'train' if split == 'train' else 'test'}"
+    """PoseTrack's name pattern: ``<6-digit vid>_mpiinew_<train|test>`` (val videos end in _test)."""
+    return f"{VID_BASE[split] + index:06d}_{SEQUENCE_TYPE}_{'train' if split == 'train' else 'test'}"
 
 
 def label_mask(frames: int, split: str, pattern: str) -> np.ndarray:
@@ -82,38 +91,50 @@ def label_mask(frames: int, split: str, pattern: str) -> np.ndarray:
     return mask
 
 
-def _rng(config: SynthConfig, layout: str, index: int) -> np.random.Generator:
-    return np.random.default_rng([config.seed, _LAYOUT_SEED[layout], index])
+def _rng(config: SynthConfig, layout: str, index: int, stream: int = 0) -> np.random.Generator:
+    key = [config.seed, _LAYOUT_SEED[layout], index] + ([stream] if stream else [])
+    return np.random.default_rng(key)
 
 
-def _renderer(scene: Scene, config: SynthConfig, frames: int) -> VideoRenderer:
-    return VideoRenderer(scene, frame_times(frames, config.frame_step),
-                         frame_interval=config.frame_step / FPS, blur_samples=config.blur_samples)
+def _bursts(config: SynthConfig, layout: str, index: int, scene: Scene, frames: int,
+            skeleton: Skeleton) -> list[Burst]:
+    """The degraded-frame episodes of a video (occluders target persons with enough joints inside)."""
+    eligible = joints_in_image(scene, frame_times(frames, config.frame_step), skeleton) >= config.min_joints_in_image
+    return sample_bursts(_rng(config, layout, index, _BURST_STREAM), config, eligible)
+
+
+def _renderer(scene: Scene, config: SynthConfig, frames: int, bursts: list[Burst]) -> VideoRenderer:
+    return VideoRenderer(scene, frame_times(frames, config.frame_step), frame_interval=config.frame_step / FPS,
+                         blur_samples=config.blur_samples, bursts=bursts)
 
 
 # ----------------------------------------------------------------------------- PoseTrack'18
-def make_video(root: Path, config: SynthConfig, split: str, index: int, profile: str) -> tuple[VideoTruth, Scene]:
-    """Render one multi-person video into `root` (frames, annotations, side file)."""
+def make_video(root: Path, config: SynthConfig, split: str, index: int, profile: str
+               ) -> tuple[VideoTruth, Scene, list[Burst]]:
+    """Render one multi-person video into `root` (frames, annotations, side files)."""
     scene = sample_scene(_rng(config, split, index), profile, PROFILES[profile], config, config.frames)
+    bursts = _bursts(config, split, index, scene, config.frames, POSETRACK18)
+    episode = schedule(bursts, config.frames)
     name = video_name(split, index)
     vid = VID_BASE[split] + index
     labeled = label_mask(config.frames, split, config.label_pattern)
     track_ids = [p.track_id for p in scene.persons]
     frames, codes, heights = [], [], []
-    for rendered in _renderer(scene, config, config.frames):
+    for rendered in _renderer(scene, config, config.frames, bursts):
         f = rendered.index
         file_name = posetrack_image(split, name, f)
         write_image(root / file_name, rendered.image, jpeg_quality=config.jpeg_quality)
         persons = annotate_persons(rendered, track_ids, POSETRACK18, min_in_image=config.min_joints_in_image,
-                                   min_unhidden=config.min_joints_unhidden) if labeled[f] else []
+                                   min_unhidden=config.min_joints_unhidden,
+                                   flags=person_flags(episode[f], len(track_ids))) if labeled[f] else []
         frames.append(FrameGT(index=f, file_name=file_name, persons=[p.gt for p in persons],
                               is_labeled=bool(labeled[f]), frame_id=packed_frame_id(vid, f, SOURCE)))
         codes.append([p.codes for p in persons])
         heights.append([p.height for p in persons])
     video = VideoGT(name=name, skeleton=POSETRACK18, frames=frames, meta={"vid_id": f"{vid:06d}"})
     truth = VideoTruth(video=video, codes=codes, heights=heights)
-    write_posetrack_video(root, split, truth)
-    return truth, scene
+    write_posetrack_video(root, split, truth, degradation_document(video, bursts, track_ids))
+    return truth, scene, bursts
 
 
 # ----------------------------------------------------------------------------- single-person clips
@@ -131,17 +152,27 @@ class RenderedClip:
     action: str
     joints: np.ndarray  # (T, J, 2) image pixels
     codes: np.ndarray  # (T, J) occlusion codes
+    base_codes: np.ndarray  # (T, J) occlusion codes as if no burst board were there
     heights: list[float]  # body height per frame, image pixels
     masks: np.ndarray  # (T, H, W) uint8 silhouettes of the whole body
+    bursts: list[Burst]
+    flags: list[Flag | None]  # per frame: the person's burst kind and position, or None
 
     def truth(self, name: str, skeleton: Skeleton, boxes: list[np.ndarray]) -> VideoTruth:
         """A one-person video in `skeleton` (every joint annotated), for statistics and tags."""
         frames = []
-        for f, (xy, box) in enumerate(zip(self.joints, boxes)):
+        for f, (xy, box, flag) in enumerate(zip(self.joints, boxes, self.flags)):
             kp = np.concatenate([xy, np.ones((len(xy), 1))], axis=1)
-            frames.append(FrameGT(index=f, file_name="", persons=[PersonGT(kp, track_id=0, box=box)]))
+            kind, position = flag_fields(flag)
+            person = PersonGT(kp, track_id=0, box=box, degradation=kind, burst_position=position)
+            frames.append(FrameGT(index=f, file_name="", persons=[person]))
         return VideoTruth(video=VideoGT(name=name, skeleton=skeleton, frames=frames),
                           codes=[[c] for c in self.codes], heights=[[h] for h in self.heights])
+
+    def write_degradation(self, layout_root: Path, truth: VideoTruth) -> None:
+        """The clip's degradation side file, ``<layout root>/degradation/<clip>.json``."""
+        write_side_file(degradation_file(layout_root, truth.video.name),
+                        degradation_document(truth.video, self.bursts, [0]))
 
 
 def _render_clip(config: SynthConfig, layout: str, index: int, profile: str, skeleton: Skeleton,
@@ -151,17 +182,21 @@ def _render_clip(config: SynthConfig, layout: str, index: int, profile: str, ske
     frames = int(rng.integers(config.clip_frames[0], config.clip_frames[1] + 1))
     scene = sample_scene(rng, profile, CLIP_PROFILES[profile], config, frames, single=True)
     action = scene.persons[0].motion.action
-    joints, codes, heights, masks = [], [], [], []
-    renderer = _renderer(scene, config, frames)
+    bursts = _bursts(config, layout, index, scene, frames, skeleton)
+    joints, codes, base_codes, heights, masks = [], [], [], [], []
+    renderer = _renderer(scene, config, frames, bursts)
     for rendered in renderer:
         write_frame(action, rendered)
         xy, jc = joints_of(rendered, point_codes(rendered), 0, skeleton)
         joints.append(xy)
         codes.append(jc)
+        base_codes.append(joints_of(rendered, point_codes(rendered, base=True), 0, skeleton)[1])
         heights.append(float(rendered.heights[0]))
         masks.append(renderer.silhouette(rendered.index, 0))
+    flags = [person_flags(entry, 1)[0] for entry in schedule(bursts, frames)]
     return RenderedClip(scene=scene, action=action, joints=np.stack(joints), codes=np.stack(codes),
-                        heights=heights, masks=np.stack(masks))
+                        base_codes=np.stack(base_codes), heights=heights, masks=np.stack(masks),
+                        bursts=bursts, flags=flags)
 
 
 def make_jhmdb_clip(root: Path, config: SynthConfig, index: int, profile: str) -> tuple[ClipEntry, VideoTruth]:
@@ -175,8 +210,10 @@ def make_jhmdb_clip(root: Path, config: SynthConfig, index: int, profile: str) -
     name = jhmdb_clip_name(clip.action, index)
     write_jhmdb_clip(base, clip.action, name, clip.joints, clip.masks)
     entry = ClipEntry(layout="jhmdb", name=name, action=clip.action, frames=len(clip.joints),
-                      profile=profile, tags=[], knobs=clip.scene.knobs, split={})
-    return entry, clip.truth(name, JHMDB, [mask_box(m) for m in clip.masks])
+                      profile=profile, tags=[], knobs=_knobs(clip.scene, clip.bursts), split={})
+    truth = clip.truth(name, JHMDB, [mask_box(m) for m in clip.masks])
+    clip.write_degradation(base, truth)
+    return entry, truth
 
 
 def jhmdb_clip_name(action: str, index: int) -> str:
@@ -209,12 +246,16 @@ def make_penn_clip(root: Path, config: SynthConfig, index: int, profile: str) ->
     train = index % 2 == 0
     mid = frame_times(frames, config.frame_step)[frames // 2]
     yaw = float(yaw_at(clip.scene.persons[0].motion, np.array([mid]))[0])
-    write_penn_label(base, number, joints=clip.joints, visible=clip.codes == VISIBLE, boxes=np.stack(boxes),
-                     size=(config.height, config.width), train=train, action=clip.action, pose=penn_pose(yaw))
+    # visibility is what an annotator marks from the frames around: a burst board does not hide
+    write_penn_label(base, number, joints=clip.joints, visible=clip.base_codes == VISIBLE,
+                     boxes=np.stack(boxes), size=(config.height, config.width), train=train,
+                     action=clip.action, pose=penn_pose(yaw))
     entry = ClipEntry(layout="penn_action", name=f"{number:04d}", action=clip.action, frames=frames,
-                      profile=profile, tags=[], knobs=clip.scene.knobs,
+                      profile=profile, tags=[], knobs=_knobs(clip.scene, clip.bursts),
                       split={"penn": "train" if train else "test"})
-    return entry, clip.truth(f"{number:04d}", PENN_ACTION, boxes)
+    truth = clip.truth(f"{number:04d}", PENN_ACTION, boxes)
+    clip.write_degradation(base, truth)
+    return entry, truth
 
 
 # ----------------------------------------------------------------------------- the whole root
@@ -233,17 +274,22 @@ def _run_job(root: Path, config: SynthConfig, job: Job) -> tuple[VideoEntry | Cl
     """Render one video or clip into `root`; return its manifest entry and measurements."""
     layout, index, profile = job
     if layout in ("train", "val"):
-        truth, scene = make_video(root, config, layout, index, profile)
+        truth, scene, bursts = make_video(root, config, layout, index, profile)
         measured = measure(truth)
         entry: VideoEntry | ClipEntry = VideoEntry(
             name=truth.video.name, split=layout, profile=profile, tags=subset_tags(measured.stats, config),
-            knobs=scene.knobs, stats=measured.stats.to_dict())
+            knobs=_knobs(scene, bursts), stats=measured.stats.to_dict())
     else:
         make = make_jhmdb_clip if layout == "jhmdb" else make_penn_clip
         entry, truth = make(root, config, index, profile)
         measured = measure(truth)
         entry.tags = subset_tags(measured.stats, config)
     return entry, measured
+
+
+def _knobs(scene: Scene, bursts: list[Burst]) -> dict[str, float]:
+    """The values drawn for a video, with its number of burst episodes (manifest)."""
+    return {**scene.knobs, "bursts": len(bursts)}
 
 
 def _worker_init() -> None:
@@ -320,7 +366,7 @@ def generate(root: str | os.PathLike[str], config: SynthConfig | None = None, *,
     processes render in parallel (default: `default_workers()`); the bytes written do not
     depend on it.
     """
-    config = PRESETS["default"] if config is None else config
+    config = SYNTH_PRESETS["default"] if config is None else config
     root = Path(root)
     if not force:
         cached = cached_manifest(root, config)

@@ -13,10 +13,10 @@ from typing import Any
 
 from vposebench.atomic import write_json
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import load_json
+from vposebench.formats import load_json
 
 FORMAT = "vposebench-synthetic"
-VERSION = 1
+VERSION = 2  # 2: degradation side files and the burst subset
 MANIFEST_NAME = "synthetic.json"
 
 

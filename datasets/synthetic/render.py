@@ -9,17 +9,21 @@ is on top of each joint: that is where the occlusion flags come from (`annotate.
 All geometry for every frame is computed up front with numpy (`VideoRenderer.__init__`); the
 per-frame loop only issues drawing calls. Coordinates use OpenCV's fixed point (`shift`), so
 sub-pixel positions are drawn where the annotation says. Motion blur averages `blur_samples`
-sub-frames spread over the exposure; the middle sub-frame is the annotated instant.
+sub-frames spread over the exposure; the middle sub-frame is the annotated instant. A burst
+(`bursts.py`) draws its boards in front of everything in every sub-frame of its frames (the
+label channel before them is kept as `RenderedFrame.base_labels`), or degrades the finished
+frame (defocus, exposure) after the lens blur and sensor noise.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
 
+from .bursts import Burst, board_box, degrade, schedule
 from .people import LIMBS, PART, PARTS, POINT, ellipse_box, head_ellipse
 from .scene import Occluder, Person, Scene
 
@@ -27,6 +31,7 @@ SHIFT = 4  # OpenCV fixed-point bits: coordinates are drawn to 1/16 pixel
 _ONE = 1 << SHIFT
 PART_SLOTS = 32  # labels per person
 OCCLUDER_LABEL = 60000  # first occluder label; person labels are below
+BOARD_LABEL = 62000  # first label of the boards of an occluder burst (also occluders)
 _STRIPES = (0.33, 0.66)  # band centres along a striped limb
 _ORDER_BIAS = {"torso": -0.02, "neck": -0.01, "head": 0.01, "hair": 0.012}
 
@@ -212,18 +217,24 @@ def draw_occluder(canvas: np.ndarray, occ: Occluder, scene: Scene, t: float, lab
         cv2.ellipse(canvas, (int(centre[0]), int(centre[1])), (int(axes[0]), int(axes[1])), 0.0,
                     0, 360, col, -1, cv2.LINE_8, SHIFT)
         return
-    (x0, y0), (x1, y1) = img_box
+    draw_board(canvas, img_box.reshape(4), occ.colour, occ.stripe, label, stripe_step=12.0 * zoom,
+               horizontal=occ.kind == "pole")
+
+
+def draw_board(canvas: np.ndarray, box: np.ndarray, colour: Colour, stripe: Colour | None, label: int,
+               *, stripe_step: float, horizontal: bool) -> None:
+    """A filled xyxy rectangle (image pixels), with bands of `stripe` every `stripe_step` px."""
+    x0, y0, x1, y1 = (float(v) for v in box)
     corners = _fixed(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])).astype(np.int32)
-    cv2.fillConvexPoly(canvas, corners, col, cv2.LINE_8, SHIFT)
-    if occ.stripe is not None:  # bands across the object every ~12 world pixels
-        step = 12.0 * zoom
-        horizontal = occ.kind == "pole"
-        span = (y0, y1) if horizontal else (x0, x1)
-        for s in np.arange(span[0] + step / 2, span[1], 2 * step):
-            e = min(s + step, span[1])
-            band = [[x0, s], [x1, s], [x1, e], [x0, e]] if horizontal else [[s, y0], [e, y0], [e, y1], [s, y1]]
-            cv2.fillConvexPoly(canvas, _fixed(np.array(band)).astype(np.int32), (*occ.stripe, label),
-                               cv2.LINE_8, SHIFT)
+    cv2.fillConvexPoly(canvas, corners, (*colour, label), cv2.LINE_8, SHIFT)
+    if stripe is None:
+        return
+    span = (y0, y1) if horizontal else (x0, x1)
+    for s in np.arange(span[0] + stripe_step / 2, span[1], 2 * stripe_step):
+        e = min(s + stripe_step, span[1])
+        band = [[x0, s], [x1, s], [x1, e], [x0, e]] if horizontal else [[s, y0], [e, y0], [e, y1], [s, y1]]
+        cv2.fillConvexPoly(canvas, _fixed(np.array(band)).astype(np.int32), (*stripe, label),
+                           cv2.LINE_8, SHIFT)
 
 
 @dataclasses.dataclass
@@ -237,14 +248,18 @@ class RenderedFrame:
     points: list[np.ndarray]  # per person: (K, 2) image points at the annotated instant
     heights: np.ndarray  # (P,) body height in image pixels at the annotated instant
     head_boxes: np.ndarray  # (P, 4) xyxy extent of each drawn head
+    #: the label channel without burst boards (what an annotator sees from the frames around);
+    #: None: the same as `labels`
+    base_labels: np.ndarray | None = None
 
 
 class VideoRenderer:
     """Renders the frames of a scene at `times` (seconds)."""
 
     def __init__(self, scene: Scene, times: np.ndarray, *, frame_interval: float,
-                 blur_samples: int) -> None:
+                 blur_samples: int, bursts: Sequence[Burst] = ()) -> None:
         self.scene = scene
+        self.schedule = schedule(bursts, len(times))
         self.times = np.asarray(times, dtype=np.float64)
         self.samples = blur_samples if scene.blur > 0 else 1
         offsets = np.linspace(-0.5, 0.5, self.samples) * scene.blur * frame_interval if self.samples > 1 else np.zeros(1)
@@ -282,32 +297,50 @@ class VideoRenderer:
         return canvas
 
     def frame(self, f: int) -> RenderedFrame:
-        """Render output frame `f` (all its sub-frames when blurred)."""
+        """Render output frame `f` (all its sub-frames when blurred, burst included)."""
         first = f * self.samples
-        if self.samples == 1:
-            canvas = self.draw_sample(first)
-            labels = canvas[..., 3].copy()
-            image = canvas[..., :3].astype(np.uint8)
-        else:
-            total = np.zeros((*self.scene.size[::-1], 3), dtype=np.float32)
-            for s in range(self.samples):
-                canvas = self.draw_sample(first + s)
-                if s == self.centre:
-                    labels = canvas[..., 3].copy()
+        entry = self.schedule[f]
+        boards = self._boards(f, entry[0]) if entry is not None and not entry[0].whole_frame else []
+        total = np.zeros((*self.scene.size[::-1], 3), dtype=np.float32)
+        for s in range(self.samples):
+            canvas = self.draw_sample(first + s)
+            if s == self.centre:
+                base_labels = canvas[..., 3].copy()
+            for label, (box, (colour, stripe)) in enumerate(boards, start=BOARD_LABEL):
+                draw_board(canvas, box, colour, stripe, label, stripe_step=0.12 * (box[3] - box[1]),
+                           horizontal=box[3] - box[1] > box[2] - box[0])
+            if s == self.centre:
+                labels = canvas[..., 3].copy() if boards else base_labels
+            if self.samples > 1:
                 total += canvas[..., :3]
-            image = np.rint(total / self.samples).astype(np.uint8)
+        image = canvas[..., :3].astype(np.uint8) if self.samples == 1 else \
+            np.rint(total / self.samples).astype(np.uint8)
         image = cv2.GaussianBlur(image, (3, 3), 0.6)  # lens softness, hides raster steps
         if self.scene.noise is not None:
             h, w = image.shape[:2]
             oy, ox = (7 * f) % 16, (11 * f + 3) % 16
             image = np.clip(image + self.scene.noise[oy:oy + h, ox:ox + w], 0, 255).astype(np.uint8)
+        if entry is not None and entry[0].whole_frame:
+            image = degrade(image, entry[0], f)
         k = self.annotated_sample(f)
-        heights = np.array([p.body.height for p in self.scene.persons]) * self.scene.camera.zoom(
-            self.sample_times[k:k + 1])[0]
+        heights = self._heights(k)
         head_boxes = np.array([_head_box(g, k) for g in self.geometry]).reshape(-1, 4)
         return RenderedFrame(index=f, time=float(self.times[f]), image=image, labels=labels,
                              points=[g.xy[k] for g in self.geometry], heights=heights,
-                             head_boxes=head_boxes)
+                             head_boxes=head_boxes, base_labels=base_labels)
+
+    def _heights(self, k: int) -> np.ndarray:
+        """(P,) body heights in image pixels at sample `k`."""
+        zoom = self.scene.camera.zoom(self.sample_times[k:k + 1])[0]
+        return np.array([p.body.height for p in self.scene.persons]) * zoom
+
+    def _boards(self, f: int, burst: Burst) -> list[tuple[np.ndarray, tuple[Colour, Colour | None]]]:
+        """(xyxy box, look) of each board of an occluder episode in frame `f`: each covers its
+        target's points over the frame's whole exposure."""
+        first = f * self.samples
+        heights = self._heights(self.annotated_sample(f))
+        return [(board_box(self.geometry[p].xy[first:first + self.samples], float(heights[p])), look)
+                for p, look in zip(burst.targets, burst.boards)]
 
     def __iter__(self) -> Iterator[RenderedFrame]:
         for f in range(len(self.times)):

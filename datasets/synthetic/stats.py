@@ -7,7 +7,13 @@ A video's condition tags are measured, not declared: whatever profile generated 
 - ``occlusion``: at least ``occlusion_min_fraction`` of the annotated joints are hidden by
   another person or an occluder, and some of those joints were visible earlier in their track;
 - ``fast``: the mean joint displacement between consecutive labelled frames, divided by the
-  person's body height, is at least ``fast_min_displacement``.
+  person's body height, is at least ``fast_min_displacement``;
+- ``burst``: at least ``burst_min_fraction`` of the labelled person-frames lie inside a
+  degraded-frame burst (`bursts.py`).
+
+Occlusion is counted without the person-frames an occluder burst covers (their joints are all
+hidden by the burst's board, which the burst columns count), so ``occlusion`` keeps meaning
+the occlusion of the scene itself.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .config import SynthConfig
+from vposebench.structures import PersonGT
+
+from .config import BURST_KINDS, SynthConfig
 from .truth import (
     BY_OCCLUDER,
     BY_PERSON,
@@ -29,7 +37,7 @@ from .truth import (
     occluded_mask,
 )
 
-SUBSETS = ("crowd", "occlusion", "fast")
+SUBSETS = ("crowd", "occlusion", "fast", "burst")
 
 
 @dataclasses.dataclass
@@ -49,14 +57,21 @@ class VideoStats:
     displacement_median: float  # pixels per frame
     displacement_p90: float
     relative_displacement_mean: float  # per body height
+    degraded: dict[str, int]  # labelled person-frames inside a burst, per kind
 
     @property
     def occluded_fraction(self) -> float:
         return self.occluded / self.joints if self.joints else 0.0
 
+    @property
+    def burst_fraction(self) -> float:
+        """Share of the labelled person-frames inside a burst."""
+        return sum(self.degraded.values()) / self.persons if self.persons else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["occluded_fraction"] = self.occluded_fraction
+        out["burst_fraction"] = self.burst_fraction
         return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in out.items()}
 
 
@@ -90,11 +105,18 @@ def _displacements(truth: VideoTruth) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(px), np.concatenate(rel)
 
 
+def _covered(person: PersonGT) -> bool:
+    """The person-frame is covered by an occluder burst's board (left out of occlusion counts)."""
+    return person.degradation == "occluder"
+
+
 def _occluded_after_visible(truth: VideoTruth) -> int:
     seen: dict[int, np.ndarray] = {}
     count = 0
     for frame, codes in zip(truth.video.frames, truth.codes):
         for person, c in zip(frame.persons, codes):
+            if _covered(person):
+                continue
             was = seen.setdefault(person.track_id, np.zeros(len(c), dtype=bool))
             count += int((occluded_mask(c) & was).sum())
             was |= c == VISIBLE
@@ -107,8 +129,11 @@ def _percentile(values: np.ndarray, q: float) -> float:
 
 def measure(truth: VideoTruth) -> Measured:
     """Counts, occlusion and motion of one video."""
-    counts = np.array([len(f.persons) for f in truth.video.frames if f.is_labeled], dtype=np.int64)
-    codes = [c for frame_codes in truth.codes for c in frame_codes]
+    labelled = [f for f in truth.video.frames if f.is_labeled]
+    counts = np.array([len(f.persons) for f in labelled], dtype=np.int64)
+    codes = [c for frame, frame_codes in zip(truth.video.frames, truth.codes)
+             for person, c in zip(frame.persons, frame_codes) if not _covered(person)]
+    kinds = [p.degradation for f in labelled for p in f.persons if p.degradation is not None]
     flat = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int8)
     px, rel = _displacements(truth)
     stats = VideoStats(
@@ -120,6 +145,7 @@ def measure(truth: VideoTruth) -> Measured:
         by_self=int((flat == BY_SELF).sum()), occluded_after_visible=_occluded_after_visible(truth),
         displacement_median=_percentile(px, 50), displacement_p90=_percentile(px, 90),
         relative_displacement_mean=float(rel.mean()) if len(rel) else 0.0,
+        degraded={kind: kinds.count(kind) for kind in BURST_KINDS},
     )
     return Measured(stats=stats, persons_per_frame=counts, displacement=px, relative=rel)
 
@@ -133,6 +159,8 @@ def subset_tags(stats: VideoStats, config: SynthConfig) -> list[str]:
         tags.append("occlusion")
     if stats.relative_displacement_mean >= config.fast_min_displacement:
         tags.append("fast")
+    if stats.persons and stats.burst_fraction >= config.burst_min_fraction:
+        tags.append("burst")
     return tags
 
 
@@ -154,10 +182,12 @@ def summarise(measured: Sequence[Measured], tags: Sequence[Sequence[str]]) -> di
         rel = np.concatenate([np.zeros(0), *(measured[i].relative for i in members)])
         joints = sum(s.joints for s in stats)
         occluded = sum(s.occluded for s in stats)
+        persons = sum(s.persons for s in stats)
+        degraded = {kind: sum(s.degraded[kind] for s in stats) for kind in BURST_KINDS}
         out[name] = {
             "videos": len(members),
             "labeled_frames": len(per_frame),
-            "persons": sum(s.persons for s in stats),
+            "persons": persons,
             "persons_per_frame": round(float(per_frame.mean()), 3) if len(per_frame) else 0.0,
             "frames_over_8_persons": round(float((per_frame > 8).mean()), 3) if len(per_frame) else 0.0,
             "max_persons": int(per_frame.max(initial=0)),
@@ -169,5 +199,7 @@ def summarise(measured: Sequence[Measured], tags: Sequence[Sequence[str]]) -> di
             "displacement_px": {f"p{q}": round(_percentile(px, q), 2) for q in (50, 90, 99)},
             "relative_displacement": {"mean": round(float(rel.mean()), 4) if len(rel) else 0.0,
                                       **{f"p{q}": round(_percentile(rel, q), 4) for q in (50, 90)}},
+            "burst_fraction": _ratio(sum(degraded.values()), persons),
+            "burst_kind_fraction": {kind: _ratio(n, persons) for kind, n in degraded.items()},
         }
     return out

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import load_json
+from vposebench.formats import load_json
 from vposebench.structures import VideoGT
 
 FORMAT = "vposebench-synthetic-occlusion"
@@ -75,13 +75,14 @@ def occlusion_document(truth: VideoTruth) -> dict:
             "codes": {str(k): v for k, v in CODE_NAMES.items()}, "persons": persons}
 
 
-def _is_int(value: object) -> bool:
+def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _integer(entry: dict, key: str, path: Path, field: str) -> int:
+def integer_entry(entry: dict, key: str, path: Path, field: str) -> int:
+    """`entry[key]` when it is an int (not a bool), else a UserError naming `field.key`."""
     value = entry.get(key)
-    if not _is_int(value):
+    if not is_int(value):
         raise UserError(f"expected an integer, got {value!r}", path=path, field=f"{field}.{key}")
     return value
 
@@ -105,13 +106,13 @@ def read_occlusion(path: str | os.PathLike[str], video: VideoGT) -> VideoTruth:
         field = f"persons[{i}]"
         if not isinstance(entry, dict):
             raise UserError("expected an object", path=p, field=field)
-        key = (_integer(entry, "frame", p, field), _integer(entry, "track_id", p, field))
+        key = (integer_entry(entry, "frame", p, field), integer_entry(entry, "track_id", p, field))
         codes = entry.get("codes")
         if (not isinstance(codes, list) or len(codes) != joints
-                or not all(_is_int(c) and c in CODE_NAMES for c in codes)):
+                or not all(is_int(c) and c in CODE_NAMES for c in codes)):
             raise UserError(f"expected a list of {joints} codes in 0..4", path=p, field=f"{field}.codes")
         height = entry.get("height")
-        if _is_int(height) or isinstance(height, float):
+        if is_int(height) or isinstance(height, float):
             height = float(height)
         if not isinstance(height, float) or not math.isfinite(height) or height <= 0:
             raise UserError(f"expected a positive number, got {entry.get('height')!r}", path=p,

@@ -2,13 +2,14 @@
 
 - PoseTrack'18: ``annotations/{train,val}/<video>.json`` (PT18 JSON), frames
   ``images/{train,val}/<video>/%06d.jpg`` (0-based), plus the occlusion side files
-  ``occlusion/{train,val}/<video>.json`` (format in `truth.py`).
+  ``occlusion/{train,val}/<video>.json`` (format in `truth.py`) and the degradation side files
+  ``degradation/{train,val}/<video>.json`` (format in `degradation.py`).
 - JHMDB-style (under ``jhmdb/``): ``Rename_Images/<action>/<clip>/%05d.png`` (1-based),
   ``joint_positions/<action>/<clip>/joint_positions.mat`` (``pos_img``, ``pos_world``),
   ``puppet_mask/<action>/<clip>/puppet_mask.mat`` (``part_mask``),
-  ``sub_splits/<action>_test_split_<k>.txt``.
+  ``sub_splits/<action>_test_split_<k>.txt``, ``degradation/<clip>.json``.
 - Penn-Action-style (under ``penn_action/``): ``frames/%04d/%06d.jpg`` (1-based),
-  ``labels/%04d.mat``.
+  ``labels/%04d.mat``, ``degradation/%04d.json``.
 
 Every file goes through `vposebench.atomic`; frames and MAT files are written without a
 per-file fsync because the generator builds the whole root in an `atomic_directory` staging
@@ -30,8 +31,9 @@ import numpy as np
 import scipy.io
 
 from vposebench.atomic import atomic_write, write_json
-from vposebench.formats.posetrack import write_annotations
+from vposebench.formats import write_annotations
 
+from .degradation import degradation_file
 from .truth import VideoTruth, occlusion_document
 
 PathLike = str | os.PathLike[str]
@@ -87,10 +89,17 @@ def occlusion_file(root: PathLike, split: str, video: str) -> Path:
     return Path(root) / "occlusion" / split / f"{video}.json"
 
 
-def write_posetrack_video(root: PathLike, split: str, truth: VideoTruth) -> None:
-    """The annotation file and the occlusion side file of one video (frames are written as rendered)."""
+def write_posetrack_video(root: PathLike, split: str, truth: VideoTruth, degradation: dict) -> None:
+    """The annotation file and the occlusion and degradation side files of one video (frames
+    are written as rendered); `degradation` is the degradation side file's document."""
     write_annotations(truth.video, posetrack_annotation(root, split, truth.video.name))
     write_json(occlusion_file(root, split, truth.video.name), occlusion_document(truth), indent=None)
+    write_side_file(degradation_file(root, truth.video.name, split), degradation)
+
+
+def write_side_file(path: PathLike, document: dict) -> None:
+    """A side file (compact JSON) inside the generator's staging folder."""
+    write_json(path, document, indent=None)
 
 
 # ----------------------------------------------------------------------------- JHMDB

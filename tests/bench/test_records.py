@@ -1,11 +1,14 @@
+import dataclasses
 import json
 import math
+import re
 
 import pytest
 from helpers.record_fixtures import pck_record, posetrack_record
 
+from vposebench import records
 from vposebench.errors import UserError
-from vposebench.records import Metric, Protocol, ResultRecord, config_hash
+from vposebench.records import Estimate, Protocol, ResultRecord, config_hash
 from vposebench.results_store import ResultsStore
 
 
@@ -29,9 +32,9 @@ def test_key_depends_on_config_protocol_and_seed():
 
 
 def test_nan_metrics_become_null_and_back():
-    m = Metric(float("nan"), None, math.inf)
+    m = Estimate(float("nan"), None, math.inf)
     assert m.to_dict() == {"value": None, "ci_low": None, "ci_high": None}
-    assert Metric(5.0, 4.0, 6.0).contains(4.5) and not Metric(5.0, 4.0, 6.0).contains(6.5)
+    assert Estimate(5.0, 4.0, 6.0).contains(4.5) and not Estimate(5.0, 4.0, 6.0).contains(6.5)
 
 
 def test_bad_records_are_user_errors(tmp_path):
@@ -59,3 +62,23 @@ def test_store_ignores_killed_writer_leftovers(tmp_path):
     (tmp_path / "records" / ".x.json.abc.tmp").write_text("{partial")
     assert store.keys() == [record.key]
     assert not list((tmp_path / "records").glob("*.tmp"))
+
+
+def _documented_keys() -> list[tuple[str, bool]]:
+    """(key, derived) for each line of the schema block in the records module docstring."""
+    block = records.__doc__.split("::\n", 1)[1]
+    rows = []
+    for line in block.splitlines():
+        match = re.match(r"    (\w+)\s+(.*)", line)  # continuation lines are indented further
+        if match:
+            rows.append((match.group(1), match.group(2).split(", ", 1)[-1].startswith("derived:")))
+    return rows
+
+
+def test_module_docstring_lists_exactly_the_record_fields():
+    documented = _documented_keys()
+    record = posetrack_record("ptm", "PTM", 70.0, 60.0, crowd=(65.0, 55.0))
+    assert [key for key, _ in documented] == list(record.to_dict())
+    fields = {f.name for f in dataclasses.fields(ResultRecord)}
+    assert {key for key, derived in documented if not derived} == fields
+    assert {key for key, derived in documented if derived} == set(record.to_dict()) - fields

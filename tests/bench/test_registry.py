@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from vposebench.errors import UnknownNameError, UserError
-from vposebench.registry import METHODS, Registry
+from vposebench.registry import DATASETS, METHODS, METRICS, Registry
 
 
 def test_register_and_get():
@@ -16,6 +16,7 @@ def test_register_and_get():
         """First widget."""
 
     assert reg.get("alpha") is Alpha
+    assert Alpha.name == "alpha"  # the decorator names the class
     assert "alpha" in reg and reg.names() == ["alpha"]
     reg.add("alpha", Alpha)  # same object again is fine
     with pytest.raises(ValueError, match="already registered"):
@@ -110,3 +111,9 @@ def test_the_tests_see_no_installed_plugin():
     """The session fixture `isolated_registries` keeps installed plugins out of the tests."""
     assert METHODS.plugin_paths == []
     assert set(METHODS.names()) >= {"baseline", "ptm", "tfc", "refine"}
+
+
+def test_builtin_classes_carry_their_registered_names():
+    for registry in (METHODS, DATASETS, METRICS):
+        for name, cls in registry.items():
+            assert cls.name == name, (registry.kind, name)

@@ -2,7 +2,7 @@ import dataclasses
 
 from helpers.record_fixtures import posetrack_record, speed
 
-from vposebench.records import Metric
+from vposebench.records import Estimate
 from vposebench.regression import check_records, render_report
 
 
@@ -21,7 +21,7 @@ def test_identical_rerun_passes():
 def test_doctored_accuracy_fails_with_a_readable_diff():
     committed = list(_pair())
     base, ptm = _pair()
-    ptm.metrics["AP"]["Total"] = Metric(58.0, 57.0, 59.0)  # outside [62, 64]
+    ptm.metrics["AP"]["Total"] = Estimate(58.0, 57.0, 59.0)  # outside [62, 64]
     report = check_records(committed, [base, ptm])
     assert not report.ok
     (row,) = report.failed

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from vposebench.datasets.synthetic import PRESETS, SynthConfig, generate
+from vposebench.datasets.synthetic import SYNTH_PRESETS, SynthConfig, generate
 from vposebench.datasets.synthetic.generator import default_workers
 
 TINY = SynthConfig(train_videos=2, val_videos=2, frames=6, jhmdb_clips=2, penn_clips=2, clip_frames=(6, 6))
@@ -23,7 +23,7 @@ TINY = SynthConfig(train_videos=2, val_videos=2, frames=6, jhmdb_clips=2, penn_c
 
 def test_generate_synthetic_benchmark(benchmark, tmp_path):
     name = os.environ.get("VPOSEBENCH_BENCH_SYNTH_PRESET")
-    config = PRESETS[name] if name else TINY
+    config = SYNTH_PRESETS[name] if name else TINY
     workers = int(os.environ.get("VPOSEBENCH_BENCH_SYNTH_WORKERS", default_workers()))
     root = tmp_path / "root"
 

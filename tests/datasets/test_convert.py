@@ -9,7 +9,7 @@ from vposebench import cli
 from vposebench.boxes import xyxy_to_xywh
 from vposebench.datasets.convert import convert_dataset, frame_difference
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations
+from vposebench.formats import read_annotations
 from vposebench.registry import DATASETS
 from vposebench.skeleton import JHMDB, PENN_ACTION, POSETRACK17, POSETRACK18
 

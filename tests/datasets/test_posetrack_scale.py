@@ -1,7 +1,7 @@
 import numpy as np
 
 from vposebench.datasets.posetrack_scale import generate_scale_set, labeled_mask
-from vposebench.formats.posetrack import list_video_files, read_file
+from vposebench.formats import list_video_files, read_file
 
 
 def test_labeling_pattern():

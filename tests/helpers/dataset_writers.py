@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from vposebench.formats.posetrack import load_json
+from vposebench.formats import load_json
 
 
 class PT17:

@@ -65,7 +65,6 @@ class BoxPoseConfig(ConfigBase):
 class BoxPose(TemporalPoseMethod):
     """Plugin: joints at fixed places in each person box (no model, no training)."""
 
-    name = "plugin_boxpose"
     config_class = BoxPoseConfig
 
     def __init__(self, skeleton, config=None, **overrides):
@@ -91,8 +90,6 @@ class BoxPose(TemporalPoseMethod):
 
 class PluginBaseline(Baseline):
     """Plugin: the built-in per-frame baseline under a plugin's name (trainable)."""
-
-    name = "plugin_baseline"
 '''
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from vposebench.records import (
     Comparison,
+    Estimate,
     LatencyStats,
-    Metric,
     Protocol,
     ResultRecord,
     Speed,
@@ -25,13 +25,13 @@ def speed(median: float, params: int = 1_500_000) -> Speed:
 
 def posetrack_record(method: str, label: str, ap: float, mota: float, *, tags=(), config=None,
                      crowd=None, wri=None, fps_ms=20.0, comparisons=()) -> ResultRecord:
-    metrics = {"AP": {"Total": Metric(ap, ap - 1, ap + 1), "Wri": Metric(wri or ap - 5),
-                      "Ankl": Metric(ap - 7)},
-               "MOTA": {"Total": Metric(mota, mota - 2, mota + 2), "Wri": Metric(mota - 3),
-                        "Ankl": Metric(mota - 4)}}
+    metrics = {"AP": {"Total": Estimate(ap, ap - 1, ap + 1), "Wri": Estimate(wri or ap - 5),
+                      "Ankl": Estimate(ap - 7)},
+               "MOTA": {"Total": Estimate(mota, mota - 2, mota + 2), "Wri": Estimate(mota - 3),
+                        "Ankl": Estimate(mota - 4)}}
     breakdowns = {}
     if crowd is not None:
-        breakdowns["crowd"] = {"AP": {"Total": Metric(crowd[0])}, "MOTA": {"Total": Metric(crowd[1])}}
+        breakdowns["crowd"] = {"AP": {"Total": Estimate(crowd[0])}, "MOTA": {"Total": Estimate(crowd[1])}}
     return ResultRecord(
         method=method, config=config or {"backbone": "resnet18"},
         dataset={"name": "synthetic", "split": "val", "videos": 4},
@@ -43,7 +43,7 @@ def posetrack_record(method: str, label: str, ap: float, mota: float, *, tags=()
 
 def pck_record(label: str, mean: float, *, tags=(), stride=1, config=None) -> ResultRecord:
     cols = ("Head", "Sho", "Elb", "Wri", "Hip", "Knee", "Ank")
-    metrics = {"PCK": {c: Metric(mean + i - 3) for i, c in enumerate(cols)} | {"Mean": Metric(mean, mean - 0.5, mean + 0.5)}}
+    metrics = {"PCK": {c: Estimate(mean + i - 3) for i, c in enumerate(cols)} | {"Mean": Estimate(mean, mean - 0.5, mean + 0.5)}}
     return ResultRecord(
         method=label.lower(), config=config or {"backbone": "cpm"},
         dataset={"name": "synthetic_jhmdb", "split": "test"},
@@ -54,4 +54,4 @@ def pck_record(label: str, mean: float, *, tags=(), stride=1, config=None) -> Re
 
 
 def comparison(other: ResultRecord, table: str, column: str, diff: float) -> Comparison:
-    return Comparison(other.key, table, column, Metric(diff, diff - 0.5, diff + 0.5))
+    return Comparison(other.key, table, column, Estimate(diff, diff - 0.5, diff + 0.5))

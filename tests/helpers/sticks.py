@@ -3,7 +3,7 @@
 `write_sticks(root)` draws small videos with cv2 (JPEG frames) and writes their ground truth
 as PoseTrack'18 JSON (`annotations/<split>/<video>.json`, 17 slots, ears never labelled,
 `bbox` by PoseTrack'18's keypoint rule); `StickDataset` reads them back through
-`vposebench.formats.posetrack`, the way a real adapter does. Each limb has its own colour and
+`vposebench.formats`, the way a real adapter does. Each limb has its own colour and
 left and right differ, so a small network can learn the joints in a few hundred steps.
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 from vposebench.boxes import keypoint_box
 from vposebench.datasets.base import VideoDataset
-from vposebench.formats.posetrack import read_annotations, write_annotations
+from vposebench.formats import read_annotations, write_annotations
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 

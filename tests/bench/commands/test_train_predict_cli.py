@@ -12,7 +12,7 @@ import torch
 
 from vposebench import cli
 from vposebench.checkpoint import load_checkpoint
-from vposebench.formats.posetrack import read_predictions
+from vposebench.formats import read_predictions
 from vposebench.interface import build_method
 from vposebench.runner import predict_videos
 from vposebench.skeleton import POSETRACK18

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import (
+from vposebench.formats import (
     list_video_files,
     read_annotations,
     read_predictions,
@@ -183,7 +183,7 @@ def test_any_malformed_value_is_a_user_error_or_accepted(tmp_path, key_path, val
 
 
 def test_flat_arrays_agree_with_objects(conformance_dir):
-    from vposebench.formats.posetrack import read_file
+    from vposebench.formats import read_file
 
     for case in ("v01_basic18", "v04_basic17"):
         for kind, reader in (("gt", read_annotations), ("pred", read_predictions)):
@@ -201,7 +201,7 @@ def test_flat_arrays_agree_with_objects(conformance_dir):
 
 
 def test_annotations_out_of_frame_order_are_grouped_by_frame(tmp_path):
-    from vposebench.formats.posetrack import read_file
+    from vposebench.formats import read_file
 
     doc = {"images": [{"id": 1, "file_name": "a"}, {"id": 2, "file_name": "b"}],
            "annotations": [{"image_id": 2, "track_id": 5, "keypoints": [1.0] * 51},

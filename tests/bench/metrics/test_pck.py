@@ -9,7 +9,7 @@ import pytest
 
 from vposebench import cli
 from vposebench.bootstrap import bootstrap
-from vposebench.formats.posetrack import write_annotations, write_predictions
+from vposebench.formats import write_annotations, write_predictions
 from vposebench.metrics.pck import PCKMetric, PCKOptions
 from vposebench.skeleton import JHMDB, PENN_ACTION
 from vposebench.structures import FrameGT, FramePred, PersonGT, PersonPred, VideoGT, VideoPred

@@ -5,12 +5,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vposebench.datasets.synthetic import config as cfg
-from vposebench.datasets.synthetic.config import PRESETS, SynthConfig, allot, preset
+from vposebench.datasets.synthetic.config import SYNTH_PRESETS, SynthConfig, allot, preset
 from vposebench.errors import UserError
 
 
 def test_presets_are_valid_and_ordered_by_size():
-    sizes = [(c.train_videos + c.val_videos) * c.frames for c in (PRESETS["quick"], PRESETS["default"], PRESETS["full"])]
+    sizes = [(c.train_videos + c.val_videos) * c.frames for c in (SYNTH_PRESETS["quick"], SYNTH_PRESETS["default"], SYNTH_PRESETS["full"])]
     assert sizes == sorted(sizes) and len(set(sizes)) == 3
     assert preset("default") == SynthConfig()
     with pytest.raises(UserError, match="unknown preset 'huge'"):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from vposebench.datasets.base import VideoDataset
 from vposebench.datasets.synthetic import SyntheticDataset, read_manifest, read_occlusion
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations
+from vposebench.formats import read_annotations
 from vposebench.registry import DATASETS
 from vposebench.skeleton import POSETRACK18
 
@@ -56,7 +56,8 @@ def _mean_relative_displacement(truth) -> float:
 
 
 def test_subsets_satisfy_their_definitions(tiny_root, tiny_config):
-    """Crowd, occlusion and fast re-measured here from the annotation and side files."""
+    """Crowd, occlusion, fast and burst re-measured here from the annotation and side files
+    (occlusion without the person-frames an occluder burst covers)."""
     found = set()
     for split in ("train", "val"):
         data = SyntheticDataset(tiny_root, split)
@@ -64,11 +65,14 @@ def test_subsets_satisfy_their_definitions(tiny_root, tiny_config):
             truth = data.load_truth(name)
             video = truth.video
             persons_per_frame = np.mean([len(f.persons) for f in video.labeled_frames])
-            annotated = sum(int(p.annotated.sum()) for f in video for p in f.persons)
-            occluded = sum(int((p.occluded & p.annotated).sum()) for f in video for p in f.persons)
+            scene = [p for f in video for p in f.persons if p.degradation != "occluder"]
+            annotated = sum(int(p.annotated.sum()) for p in scene)
+            occluded = sum(int((p.occluded & p.annotated).sum()) for p in scene)
             seen, after_visible = {}, 0
             for frame, codes in zip(video.frames, truth.codes):
                 for person, c in zip(frame.persons, codes):
+                    if person.degradation == "occluder":
+                        continue
                     was = seen.setdefault(person.track_id, np.zeros(17, bool))
                     after_visible += int((person.occluded & was).sum())
                     was |= c == 0
@@ -79,11 +83,14 @@ def test_subsets_satisfy_their_definitions(tiny_root, tiny_config):
                 expected.add("occlusion")
             if _mean_relative_displacement(truth) >= tiny_config.fast_min_displacement:
                 expected.add("fast")
+            labelled = [p for f in video.labeled_frames for p in f.persons]
+            if np.mean([p.degradation is not None for p in labelled]) >= tiny_config.burst_min_fraction:
+                expected.add("burst")
             assert set(video.meta["tags"]) == expected, name
             found |= expected
             if "crowd" in expected:
                 assert max(len(f.persons) for f in video) > 8
-    assert found == {"crowd", "occlusion", "fast"}  # every condition exists in the data
+    assert found == {"crowd", "occlusion", "fast", "burst"}  # every condition exists in the data
 
 
 def test_bad_roots_and_names_are_user_errors(tiny_root, tmp_path):

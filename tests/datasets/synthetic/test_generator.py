@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from vposebench.datasets.synthetic import generate, generator, read_manifest
+from vposebench.datasets.synthetic.degradation import read_degradation
 from vposebench.datasets.synthetic.generator import label_mask, make_video, video_name
 from vposebench.datasets.synthetic.scene import frame_times
 from vposebench.datasets.synthetic.truth import read_occlusion
 from vposebench.errors import UserError
-from vposebench.formats.posetrack import read_annotations
+from vposebench.formats import read_annotations
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -18,12 +19,14 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def test_same_seed_gives_identical_bytes_whatever_the_worker_count(tmp_path, small_config):
-    config = small_config(seed=3)
+    config = small_config(seed=3, burst_rate=0.6, burst_gap=0)  # bursts in every layout
     generate(tmp_path / "a", config, workers=1)
     generate(tmp_path / "b", config, workers=2)
     a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
     assert a.keys() == b.keys() and len(a) > 20
     assert [k for k in a if a[k] != b[k]] == []
+    sides = [json.loads(v) for k, v in a.items() if "degradation/" in k]
+    assert len(sides) == 5 and all(doc["episodes"] for doc in sides)
     generate(tmp_path / "c", small_config(seed=4), workers=1)
     c = _tree(tmp_path / "c")
     assert any(c.get(k) != v for k, v in a.items() if k.endswith(".json") and "annotations" in k)
@@ -69,17 +72,18 @@ def test_an_interrupted_generation_leaves_nothing_behind(tmp_path, small_config,
 
 def test_posetrack_files_read_back_exactly(tmp_path, small_config):
     config = small_config(label_pattern="posetrack", frames=40)
-    truth, scene = make_video(tmp_path, config, "val", 2, "occlusion")
+    truth, scene, bursts = make_video(tmp_path, config, "val", 2, "occlusion")
     name = video_name("val", 2)
-    assert name == "100003_synth_test" and truth.video.name == name
+    assert name == "900003_mpiinew_test" and truth.video.name == name
     video = read_annotations(tmp_path / "annotations/val" / f"{name}.json", root=tmp_path)
     back = read_occlusion(tmp_path / "occlusion/val" / f"{name}.json", video)
-    assert video.meta["vid_id"] == "100003" and len(video.frames) == 40
+    read_degradation(tmp_path / "degradation/val" / f"{name}.json", video)
+    assert video.meta["vid_id"] == "900003" and len(video.frames) == 40
     np.testing.assert_array_equal([f.is_labeled for f in video.frames], label_mask(40, "val", "posetrack"))
     persons = 0
     for mine, read in zip(truth.video.frames, video.frames):
         assert (mine.file_name, mine.frame_id, mine.is_labeled) == (read.file_name, read.frame_id, read.is_labeled)
-        assert read.frame_id == 4 * 10**10 + 100003 * 10**4 + mine.index
+        assert read.frame_id == 3 * 10**10 + 900003 * 10**4 + mine.index
         assert read.image_path.is_file()
         assert len(mine.persons) == len(read.persons)
         for a, b in zip(mine.persons, read.persons):
@@ -89,7 +93,9 @@ def test_posetrack_files_read_back_exactly(tmp_path, small_config):
             np.testing.assert_allclose(a.box, b.box, rtol=0, atol=1e-9)  # xyxy -> xywh -> xyxy
             np.testing.assert_array_equal(a.head_box, b.head_box)
             np.testing.assert_array_equal(a.occluded, b.occluded)
+            assert (a.degradation, a.burst_position) == (b.degradation, b.burst_position)
     assert persons > 20
+    assert bursts and any(p.degradation for f in video for p in f.persons)
     for mine, read in zip(truth.codes, back.codes):
         assert all((x == y).all() for x, y in zip(mine, read))
     def flat(nested: list[list[float]]) -> list[float]:
@@ -101,10 +107,10 @@ def test_posetrack_files_read_back_exactly(tmp_path, small_config):
 def test_written_frames_are_the_annotated_ones(tmp_path, small_config):
     """Frame f on disk matches frame f as rendered (JPEG-close), not its neighbours."""
     config = small_config(frames=6, noise=0.0)
-    make_video(tmp_path, config, "train", 0, "fast")
+    _, _, bursts = make_video(tmp_path, config, "train", 0, "fast")
     renderer = generator._renderer(
         generator.sample_scene(generator._rng(config, "train", 0), "fast", generator.PROFILES["fast"], config, 6),
-        config, 6)
+        config, 6, bursts)
     assert len(renderer) == len(frame_times(6, 1))
     name = video_name("train", 0)
     for f in range(6):
@@ -122,6 +128,7 @@ def test_manifest_describes_the_root(tiny_root, tiny_config):
     for v in manifest.videos:
         assert (tiny_root / "annotations" / v.split / f"{v.name}.json").is_file()
         assert (tiny_root / "occlusion" / v.split / f"{v.name}.json").is_file()
+        assert (tiny_root / "degradation" / v.split / f"{v.name}.json").is_file()
         assert len(list((tiny_root / "images" / v.split / v.name).glob("*.jpg"))) == tiny_config.frames
     assert {c.layout for c in manifest.clips} == {"jhmdb", "penn_action"}
     assert set(manifest.summary) == {"train", "val", "jhmdb", "penn_action"}
