@@ -8,11 +8,19 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import COMMANDS
+from .commands import MODULES, load
 from .errors import UserError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv` (the first word that is not an option), if it is one."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in MODULES else None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or with `only`, of that one (the others are listed by
+    name but their modules are not imported)."""
     parser = argparse.ArgumentParser(
         prog="vposebench",
         description="Benchmark and evaluation suite for temporal (video) human pose "
@@ -21,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vposebench {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
+    for name in MODULES:
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
+        command = load(name)
         doc = (command.__doc__ or "").strip()
         summary = doc.splitlines()[0] if doc else None
         sp = sub.add_parser(command.NAME, help=summary, description=doc or None,
@@ -33,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: user errors become one line on stderr and exit status 2."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(chosen_command(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

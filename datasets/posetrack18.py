@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from vposebench.errors import UserError
 from vposebench.formats import read_annotations
 from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK18, Skeleton
 from vposebench.structures import VideoGT
 
-from .posetrack_layout import PoseTrackFolderDataset, check_video
+from .posetrack_layout import PoseTrackFolderDataset, check_frame_order, check_video
 
 
 @register_dataset("posetrack18")
@@ -32,13 +31,6 @@ class PoseTrack18(PoseTrackFolderDataset):
         path = self.video_path(name)
         video = read_annotations(path, root=self.image_root, skeleton=POSETRACK18)
         check_video(video, path, "images", "annotations.track_id")
-        previous = None
-        for frame in video.frames:
-            if previous is not None and frame.frame_id is not None and frame.frame_id <= previous:
-                raise UserError(
-                    f"frames are not in temporal order: frame_id {frame.frame_id} follows {previous}",
-                    path=path, field=f"images[{frame.index}].frame_id",
-                )
-            previous = frame.frame_id
+        check_frame_order(video, path)
         video.meta["split"] = self.split
         return video

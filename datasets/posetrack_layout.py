@@ -88,3 +88,15 @@ def check_video(video: VideoGT, path: Path, frames_field: str, track_field: str)
                     f"({frame.file_name})", path=path, field=track_field.format(frame=frame.index),
                 )
             seen.add(person.track_id)
+
+
+def check_frame_order(video: VideoGT, path: Path) -> None:
+    """Refuse frames out of temporal order (``frame_id`` must increase where it is given)."""
+    previous = None
+    for frame in video.frames:
+        if previous is not None and frame.frame_id is not None and frame.frame_id <= previous:
+            raise UserError(
+                f"frames are not in temporal order: frame_id {frame.frame_id} follows {previous}",
+                path=path, field=f"images[{frame.index}].frame_id",
+            )
+        previous = frame.frame_id

@@ -6,6 +6,7 @@ cases (`conformance/posetrack/`), each with its SOURCES.md, so the tests need no
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,9 @@ pytest_plugins = [
 ]
 
 DATA = Path(__file__).resolve().parent / "data"
+#: the project's shared folder (design docs, conformance cases): `../shared` beside the checkout
+#: (CI has it, a user's clone does not), or wherever VPOSEBENCH_SHARED points
+SHARED = Path(os.environ.get("VPOSEBENCH_SHARED") or DATA.parents[2] / "shared")
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +35,16 @@ def samples_dir() -> Path:
 @pytest.fixture(scope="session")
 def conformance_dir() -> Path:
     return DATA / "conformance" / "posetrack"
+
+
+@pytest.fixture(scope="session")
+def hota_conformance_dirs() -> list[Path]:
+    """The copied keypoint-HOTA conformance cases, and the shared folder's when it exists (it
+    may hold more cases than the copy)."""
+    dirs = [DATA / "conformance" / "hota"]
+    if (SHARED / "conformance" / "hota" / "expected").is_dir():
+        dirs.append(SHARED / "conformance" / "hota")
+    return dirs
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,21 +1,24 @@
-"""Helpers shared by the subcommands that open datasets, pick devices and build methods."""
+"""Helpers shared by the subcommands that open datasets, pick devices and build methods.
+
+torch is imported only by the helpers that need it, so that e.g. `convert` does not load it.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
-import torch
-
-from ..checkpoint import load_checkpoint
 from ..config import parse_assignments
 from ..errors import UserError
-from ..interface import TemporalPoseMethod, build_method, is_trainable, method_class
 from ..registry import DATASETS
 from ..skeleton import Skeleton
 
 if TYPE_CHECKING:
+    import torch
+
     from vposebench.datasets.base import VideoDataset
+
+    from ..interface import TemporalPoseMethod
 
 
 def add_device_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +32,8 @@ def apply_threads(threads: int | None) -> None:
     if threads is not None:
         if threads < 1:
             raise UserError(f"must be >= 1, got {threads}", field="--threads")
+        import torch
+
         torch.set_num_threads(threads)
 
 
@@ -76,6 +81,9 @@ def build_predictor(name: str, checkpoint_path: str | None, skeleton: Skeleton,
     checkpoint (checked against the method and the joint set; `overrides` change its config),
     or built from `overrides` when the method is not trained (a trained one needs its
     checkpoint)."""
+    from ..checkpoint import load_checkpoint
+    from ..interface import build_method, is_trainable, method_class
+
     if checkpoint_path is None:
         if is_trainable(method_class(name)):
             raise UserError(f"method {name!r} learns its weights in training: give --checkpoint "

@@ -1,9 +1,15 @@
-"""Score a prediction folder against a GT folder (PoseTrack AP/MOTA or PCK) and print the table.
+"""Score a prediction folder against a GT folder (PoseTrack AP/MOTA, HOTA, OKS AP, PCK, stability) and print the table.
 
 posetrack: per-joint AP and MOTA/MOTP/Prec/Rec exactly as the official PoseTrack evaluation
 (poseval -e -t) computes them, quirks included (--mode official, the default); --mode corrected
 feeds every frame with its real objects and hypotheses and reports classic MOTP.
 pck: PCK@alpha for single-person GT written by `vposebench convert` (sub-JHMDB, Penn Action).
+hota: keypoint HOTA / DetA / AssA / LocA exactly as the PoseTrack21 kit computes them
+(--hota-mode official, the default); --hota-mode corrected fixes the kit's empty-frame count and
+its similarity clipping. The JSON holds the kit's 0-1 values; tables print percent.
+oks: COCO keypoint AP / AP50 / AP75 / APm / APl / AR by pycocotools' COCOeval, with the
+skeleton's per-joint sigmas (--oks-coco-dir DIR also writes the COCO files it was given).
+stability: acceleration error and jitter of predicted tracks matched to GT tracks (lower is better).
 
 --bootstrap N adds percentile confidence intervals (resampling videos); --compare-pred DIR adds
 the paired difference PRED - COMPARE with its interval. --json OUT writes every number at full
@@ -18,10 +24,15 @@ import math
 from ..atomic import write_json
 from ..bootstrap import DEFAULT_LEVEL, BootstrapReport, bootstrap, paired_bootstrap
 from ..errors import UserError
-from ..metrics.base import MetricResult
+from ..metrics.base import Metric, MetricResult
+from ..metrics.hota import HOTAMetric, HOTAResult
+from ..metrics.hota_match import MODES as HOTA_MODES
+from ..metrics.oks import OKSMetric
 from ..metrics.pck import NORMALISERS, VISIBILITY_RULES, PCKMetric, PCKOptions
 from ..metrics.posetrack import PoseTrackMetric, PoseTrackResult
 from ..metrics.posetrack_mot import MODES
+from ..metrics.stability import NORMALISERS as STABILITY_NORMALISERS
+from ..metrics.stability import StabilityMetric
 from ..provenance import collect
 from ..tables.base import Table
 
@@ -34,7 +45,7 @@ TABLE_FORMATS = ("markdown", "latex")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt", required=True, help="folder of GT files (one JSON per video)")
     parser.add_argument("--pred", required=True, help="folder of prediction files, same names")
-    parser.add_argument("--metric", choices=("posetrack", "pck"), default="posetrack")
+    parser.add_argument("--metric", choices=("posetrack", "pck", "hota", "oks", "stability"), default="posetrack")
     parser.add_argument("--json", metavar="OUT", help="write the full result as JSON here")
     parser.add_argument("--format", choices=TABLE_FORMATS, default="markdown",
                         help="printed table format (default markdown)")
@@ -52,6 +63,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pt.add_argument("--mode", choices=MODES, default="official",
                     help="official (default): reproduce the official code, quirks included; "
                     "corrected: every frame fed with its real persons, classic MOTP")
+    hota = parser.add_argument_group("hota")
+    hota.add_argument("--hota-mode", choices=HOTA_MODES, default="official",
+                      help="official (default): identical to the PoseTrack21 kit; corrected: an empty "
+                      "frame counts its own joints, similarity max(0, 1 - d) without the clipping at 0.5")
+    oks = parser.add_argument_group("oks")
+    oks.add_argument("--oks-coco-dir", metavar="DIR",
+                     help="also write the COCO ground truth and results given to pycocotools (gt.json, "
+                     "results.json) into DIR")
+    stability = parser.add_argument_group("stability")
+    stability.add_argument("--stability-norm", choices=STABILITY_NORMALISERS, default="auto",
+                           help="L: head size (0.6 x head box diagonal), the larger side of the person box, "
+                           "or auto (head when the GT has head boxes)")
     pck = parser.add_argument_group("pck")
     pck.add_argument("--pck-alpha", type=float, default=0.2, help="threshold as a fraction of L (0.2)")
     pck.add_argument("--pck-norm", choices=NORMALISERS, default="box",
@@ -62,9 +85,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      help="Mean over every joint (e.g. sub-JHMDB neck and belly) instead of the table joints")
 
 
-def _metric(args: argparse.Namespace) -> PoseTrackMetric | PCKMetric:
+def _metric(args: argparse.Namespace) -> Metric:
     if args.metric == "posetrack":
         return PoseTrackMetric(mode=args.mode)
+    if args.metric == "hota":
+        return HOTAMetric(mode=args.hota_mode)
+    if args.metric == "oks":
+        return OKSMetric(coco_dir=args.oks_coco_dir)
+    if args.metric == "stability":
+        return StabilityMetric(normaliser=args.stability_norm)
     return PCKMetric(PCKOptions(alpha=args.pck_alpha, normaliser=args.pck_norm,
                                 visibility=args.pck_visibility, all_joints=args.pck_all_joints))
 
@@ -133,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     if other is not None:
         doc["comparison"] = {"compare_pred": str(args.compare_pred), "difference": "pred - compare_pred",
                              "compare_summary": other.summary(), "paired_bootstrap": diff.to_dict()}
-    if args.per_video and isinstance(result, PoseTrackResult):
+    if args.per_video and isinstance(result, PoseTrackResult | HOTAResult):
         doc["per_video"] = result.per_video()
     elif args.per_video:
         doc["per_video"] = {v: result.subset([v]).headline() for v in result.videos}

@@ -6,9 +6,12 @@ field (``annotations[3].keypoints``), never a bare exception.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,19 @@ from ..errors import UserError
 PathLike = str | os.PathLike[str]
 #: the range a JSON integer must fit to become an int64 array entry
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a parsed document is millions of new lists and
+    dicts (no cycles), and the collections they trigger would otherwise take ~3/4 of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_json(path: PathLike) -> Any:
@@ -37,7 +53,8 @@ def load_json(path: PathLike) -> Any:
     if not raw.strip():
         raise UserError("file is empty", path=p)
     try:
-        return orjson.loads(raw)
+        with collector_paused():
+            return orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass  # NaN literals or a real error: the standard parser accepts the one, explains the other
     try:

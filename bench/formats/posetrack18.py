@@ -16,7 +16,7 @@ import numpy as np
 
 from ..boxes import xywh_to_xyxy
 from ..skeleton import POSETRACK18, Skeleton, skeleton_by_joints
-from .jsonfile import INT64_MAX, INT64_MIN, Fields, unwrap
+from .jsonfile import Fields, unwrap
 from .parsed import FrameInfo, PoseTrackFile
 
 
@@ -60,8 +60,16 @@ def _pt18_ignore_regions(image: dict, f: Fields, field: str) -> list[np.ndarray]
     return regions
 
 
+_NONE = type(None)
+
+
+def _types(values: list) -> set[type]:
+    """The exact types in a list (one C-level pass; bool is not int here)."""
+    return set(map(type, values))
+
+
 def _image_size(image: dict) -> tuple[int, int] | None:
-    if isinstance(image.get("height"), int) and isinstance(image.get("width"), int):
+    if "height" in image and isinstance(image["height"], int) and isinstance(image.get("width"), int):
         return image["height"], image["width"]
     return None
 
@@ -76,9 +84,8 @@ def _pt18_frames_fast(images: list, f: Fields, kind: str) -> tuple[list[FrameInf
         frame_ids = [image.get("frame_id", image["id"]) for image in images]
     except (KeyError, TypeError, AttributeError):
         return None
-    if not (all(type(v) is int for v in ids) and all(type(v) is int for v in frame_ids)  # noqa: E721
-            and all(v is None or type(v) is bool for v in labeled)  # noqa: E721
-            and all(v is None or type(v) is str for v in names)):  # noqa: E721
+    if not (_types(ids) <= {int} and _types(frame_ids) <= {int} and _types(labeled) <= {_NONE, bool}
+            and _types(names) <= {_NONE, str}):
         return None
     by_id = {image_id: i for i, image_id in enumerate(ids)}
     if len(by_id) != len(ids):
@@ -172,11 +179,21 @@ def _sparse_rows(column: list, width: int) -> np.ndarray | None:
     return out
 
 
+def _optional_floats(values: list) -> np.ndarray | None:
+    """float64 array of numbers and Nones (NaN); None when anything else is there."""
+    kinds = _types(values)
+    if kinds <= {_NONE}:
+        return np.full(len(values), np.nan)
+    if kinds <= {_NONE, float, int}:
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    return None
+
+
 def _pt18_persons_fast(anns: list, by_id: dict[int, int], kind: str, n_joints: int) -> dict[str, np.ndarray] | None:
     """All annotations as arrays in one pass, or None when anything is off."""
     try:
         image_ids = [a["image_id"] for a in anns]
-        if not all(type(i) is int for i in image_ids):  # noqa: E721
+        if not _types(image_ids) <= {int}:
             return None
         frame_of = np.array([by_id[i] for i in image_ids], dtype=np.int64)
         kps = _numeric([a["keypoints"] for a in anns], 3 * n_joints)
@@ -186,21 +203,21 @@ def _pt18_persons_fast(anns: list, by_id: dict[int, int], kind: str, n_joints: i
         boxes = _sparse_rows([a.get("bbox") for a in anns], 4)
         heads = _sparse_rows([a.get("bbox_head") for a in anns], 4)
         scores = _sparse_rows([a.get("scores") for a in anns], n_joints) if kind == "pred" else None
-        person_scores = [unwrap(a.get("score")) for a in anns]
+        person_scores = [a.get("score") for a in anns]
+        if list in _types(person_scores):
+            person_scores = [unwrap(v) for v in person_scores]
     except (KeyError, TypeError, AttributeError):
         return None
     if kps is None or boxes is None or heads is None or (kind == "pred" and scores is None):
         return None
-    if not all(type(t) is int and INT64_MIN <= t <= INT64_MAX for t in tracks):  # noqa: E721 - bools and floats are wrong here
+    if not _types(tracks) <= {int}:  # bools and floats are wrong here
         return None
     try:
-        track_arr = np.array(tracks, dtype=np.int64)
+        track_arr = np.array(tracks, dtype=np.int64)  # beyond int64: OverflowError
     except OverflowError:
         return None
-    pscore = np.array([np.nan if s is None else s for s in person_scores], dtype=object)
-    try:
-        pscore = pscore.astype(np.float64)
-    except (TypeError, ValueError):
+    pscore = _optional_floats(person_scores)
+    if pscore is None:
         return None
     kps = kps.reshape(-1, n_joints, 3)
     if kind == "pred":

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import UserError
 from ..skeleton import POSETRACK17, Skeleton
 from ..structures import FrameGT, FramePred, PersonGT, PersonPred, VideoGT, VideoPred
-from .jsonfile import PathLike, load_json
+from .jsonfile import PathLike, collector_paused, load_json
 from .parsed import PoseTrackFile
 from .posetrack17 import read_pt17
 from .posetrack18 import read_pt18
@@ -37,9 +37,11 @@ def read_file(path: PathLike, kind: str, *, skeleton: Skeleton | None = None) ->
     """Parse one PT18 or PT17 file into flat arrays; `kind` is "gt" or "pred".
 
     `skeleton`, when given, is the joint set a PT18 file must declare (files without
-    categories are taken to use it).
+    categories are taken to use it). The garbage collector stays paused throughout: the
+    document's objects are freed by reference counting when this returns.
     """
-    return parse_document(load_json(path), path, kind, skeleton=skeleton)
+    with collector_paused():
+        return parse_document(load_json(path), path, kind, skeleton=skeleton)
 
 
 def parse_document(data: Any, path: PathLike, kind: str, *, skeleton: Skeleton | None = None) -> PoseTrackFile:

@@ -1,3 +1,4 @@
-"""Evaluators: importing this package registers the built-in metrics (``posetrack``, ``pck``)."""
+"""Evaluators: importing this package registers the built-in metrics (``posetrack``, ``pck``,
+``hota``, ``oks``, ``stability``)."""
 
-from . import pck, posetrack  # noqa: F401  (register "pck" and "posetrack")
+from . import hota, oks, pck, posetrack, stability  # noqa: F401  (register the metrics)

@@ -107,6 +107,20 @@ def solve_assignment(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows[keep], cols[keep]
 
 
+def dense_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True)`` for non-negative integer ids; by a lookup table
+    when the ids span a range not much larger than their number (one pass, no sort)."""
+    ids = np.asarray(ids)
+    if len(ids) == 0 or ids.min() < 0 or ids.max() > 4 * len(ids) + 1024:
+        unique, inverse = np.unique(ids, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    present = np.zeros(int(ids.max()) + 1, dtype=bool)
+    present[ids] = True
+    unique = np.flatnonzero(present)
+    table = np.cumsum(present) - 1
+    return unique.astype(ids.dtype, copy=False), table[ids]
+
+
 def _repeated(keys: np.ndarray) -> np.ndarray:
     """Mask of the elements whose key occurs more than once."""
     _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
@@ -141,8 +155,8 @@ def accumulate(upd: MOTUpdates) -> MOTEvents:
     edge_update = obj_update[upd.edge_obj]
 
     # dense state over compressed ids
-    obj_state_ids, obj_state = np.unique(upd.obj_ids, return_inverse=True)
-    hyp_state_ids, hyp_state = np.unique(upd.hyp_ids, return_inverse=True)
+    obj_state_ids, obj_state = dense_ids(upd.obj_ids)
+    hyp_state_ids, hyp_state = dense_ids(upd.hyp_ids)
     partner = np.full(len(obj_state_ids), -1)  # self.m: object -> last hypothesis
     owner = np.full(len(hyp_state_ids), -1)  # self.res_m: hypothesis -> last object
     was_matched = np.zeros(len(obj_state_ids), dtype=bool)  # o in self.last_match

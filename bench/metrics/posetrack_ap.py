@@ -21,6 +21,8 @@ from .posetrack_data import NUM_JOINTS, PoseTrackSet
 
 #: a joint matches when its distance, in head sizes, is at most this (inclusive)
 DIST_THRESHOLD = 0.5
+#: pairs per block when computing distances
+_PAIR_BLOCK = 8192
 
 
 @dataclasses.dataclass
@@ -39,17 +41,29 @@ class FramePairs:
 
 
 def frame_pairs(data: PoseTrackSet) -> FramePairs:
-    """All within-frame pairs and their distances (d = ||pred - gt|| / head size)."""
+    """All within-frame pairs and their distances (d = ||pred - gt|| / head size).
+
+    Computed in blocks of pairs, in place, so that the temporaries stay in cache (a val-sized
+    set has about half a million pairs); every element is the same arithmetic as in one go:
+    sqrt(dx * dx + dy * dy) / head size."""
     n_gt = np.diff(data.gt_offsets)
     per_pred = n_gt[data.pred.frame]
     start = np.cumsum(per_pred) - per_pred
     pred = np.repeat(np.arange(len(data.pred)), per_pred)
     gt = data.gt_offsets[data.pred.frame][pred] + (np.arange(len(pred)) - start[pred])
-    dx = data.gt.xy[gt, :, 0] - data.pred.xy[pred, :, 0]
-    dy = data.gt.xy[gt, :, 1] - data.pred.xy[pred, :, 1]
+    gx, gy = (np.ascontiguousarray(data.gt.xy[..., c]) for c in (0, 1))
+    px, py = (np.ascontiguousarray(data.pred.xy[..., c]) for c in (0, 1))
+    dist = np.empty((len(pred), NUM_JOINTS))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf/NaN never match
-        dist = np.sqrt(dx * dx + dy * dy) / data.gt.head_size[gt][:, None]
-    dist[~(data.gt.has[gt] & data.pred.has[pred])] = np.inf
+        for lo in range(0, len(pred), _PAIR_BLOCK):
+            g, p = gt[lo:lo + _PAIR_BLOCK], pred[lo:lo + _PAIR_BLOCK]
+            out = dist[lo:lo + _PAIR_BLOCK]
+            dx, dy = gx[g] - px[p], gy[g] - py[p]
+            np.multiply(dx, dx, out=out)
+            out += np.multiply(dy, dy, out=dy)
+            np.sqrt(out, out=out)
+            out /= data.gt.head_size[g][:, None]
+            out[~(data.gt.has[g] & data.pred.has[p])] = np.inf
     return FramePairs(pred=pred, gt=gt, dist=dist, start=start)
 
 

@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import shapely
 
 from ..errors import UserError
 from ..formats.folders import pair_files
 from ..formats.parsed import PoseTrackFile
 from ..formats.reader import read_file
 from ..skeleton import POSETRACK17, POSETRACK18, PT17_ID_FOR_PT18_SLOT
+from .ignore_regions import IgnoreRegions, frame_field
 
 #: the official evaluation's internal joint order (PoseTrack'17 point ids 0..14)
 JOINTS: tuple[str, ...] = POSETRACK17.joints
@@ -142,11 +142,6 @@ def to_internal_joints(values: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected 17 (PoseTrack'18) or 15 joints on the last axis, got {values.shape}")
 
 
-def _frame_field(parsed: PoseTrackFile, position: int) -> str:
-    key = "annolist" if parsed.format == "posetrack17" else "images"
-    return f"{key}[{position}]"
-
-
 def _check_pred_tracks(parsed: PoseTrackFile) -> None:
     """Track ids below MAX_TRACK_ID and unique within each frame (the official code refuses
     the whole input otherwise)."""
@@ -168,7 +163,7 @@ def _check_pred_tracks(parsed: PoseTrackFile) -> None:
         raise UserError(
             f"non-unique track id {int(tracks[row])} in frame {parsed.frames[frame].file_name or frame} "
             "(track ids must be unique within a frame)",
-            path=parsed.path, field=f"{_frame_field(parsed, frame)}",
+            path=parsed.path, field=f"{frame_field(parsed, frame)}",
         )
 
 
@@ -191,57 +186,6 @@ def _check_head_boxes(parsed: PoseTrackFile, rows: np.ndarray) -> None:
                         path=parsed.path, field=f"{parsed.person_field(row)}.{key}")
 
 
-def _polygons(regions: list[np.ndarray], path: Path, field: str) -> list:
-    out = []
-    for r, region in enumerate(regions):
-        try:
-            out.append(shapely.Polygon(region) if len(region) else shapely.Polygon())
-        except (ValueError, shapely.errors.GEOSException) as exc:
-            raise UserError(f"ignore region {r} is not a polygon ({exc})", path=path,
-                            field=f"{field}.ignore_regions") from None
-    return out
-
-
-@dataclasses.dataclass
-class _Regions:
-    """The ignore polygons of one video: polygons of frame k are polygons[start[k]:start[k + 1]]."""
-
-    polygons: np.ndarray  # object array of shapely polygons
-    start: np.ndarray  # (F + 1,)
-
-    @classmethod
-    def of(cls, parsed: PoseTrackFile, positions: np.ndarray) -> _Regions:
-        polygons, counts = [], np.zeros(len(positions), dtype=np.int64)
-        for k, position in enumerate(positions):
-            regions = parsed.frames[position].ignore_regions
-            if regions:
-                polygons += _polygons(regions, parsed.path, _frame_field(parsed, int(position)))
-                counts[k] = len(regions)
-        array = np.empty(len(polygons), dtype=object)
-        array[:] = polygons
-        return cls(array, np.concatenate([[0], np.cumsum(counts)]))
-
-    def frames(self) -> np.ndarray:
-        """(F,) bool: the frame has at least one region."""
-        return np.diff(self.start) > 0
-
-    def remove(self, frame_of: np.ndarray, xy: np.ndarray, has: np.ndarray) -> np.ndarray:
-        """Clear `has` for joints strictly inside a region of their frame (shapely `contains`:
-        the boundary is outside); return the persons to keep (in frames with regions, those
-        left with a joint)."""
-        in_region_frame = self.frames()[frame_of]
-        rows, cols = np.nonzero(has & in_region_frame[:, None])
-        if len(rows):
-            n_poly = np.diff(self.start)[frame_of[rows]]
-            point = np.repeat(np.arange(len(rows)), n_poly)
-            first = np.cumsum(n_poly) - n_poly
-            poly = self.start[frame_of[rows]][point] + (np.arange(len(point)) - first[point])
-            hit = shapely.contains(self.polygons[poly], shapely.points(xy[rows[point], cols[point]]))
-            inside = np.bincount(point[hit], minlength=len(rows)) > 0
-            has[rows[inside], cols[inside]] = False
-        return ~in_region_frame | has.any(axis=1)
-
-
 @dataclasses.dataclass
 class _Video:
     positions: np.ndarray  # evaluated frame positions
@@ -258,6 +202,13 @@ class _Video:
     pred_track: np.ndarray
     pred_index: np.ndarray
     missing_scores: int
+
+
+def _remove_ignored(regions: IgnoreRegions, frame_of: np.ndarray, xy: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Clear `has` for joints strictly inside a region of their frame; return the persons to
+    keep (in frames with regions, those left with a joint), as the official code does."""
+    has &= ~regions.inside(frame_of, xy, has)
+    return ~regions.frames()[frame_of] | has.any(axis=1)
 
 
 def in_frame_index(person_frame: np.ndarray) -> np.ndarray:
@@ -295,9 +246,9 @@ def _prepare_video(gt: PoseTrackFile, pred: PoseTrackFile, need_tracks: bool) ->
     pred_frame = rank[pred.person_frame[pred_rows]]
 
     # ignore regions: remove joints inside, then persons left without joints (those frames only)
-    regions = _Regions.of(gt, positions)
-    gt_keep = regions.remove(gt_frame, kps[..., :2], gt_has)
-    pred_keep = regions.remove(pred_frame, pkps[..., :2], pred_has)
+    regions = IgnoreRegions.of(gt, positions)
+    gt_keep = _remove_ignored(regions, gt_frame, kps[..., :2], gt_has)
+    pred_keep = _remove_ignored(regions, pred_frame, pkps[..., :2], pred_has)
 
     gt_rows, pred_rows = gt_rows[gt_keep], pred_rows[pred_keep]
     _check_head_boxes(gt, gt_rows)

@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 
 from ..errors import UserError
-from .clear_mot import MATCH, SWITCH, MOTUpdates, accumulate
+from .clear_mot import MATCH, SWITCH, MOTUpdates, accumulate, dense_ids
 from .posetrack_ap import DIST_THRESHOLD, FramePairs
 from .posetrack_data import NUM_JOINTS, PoseTrackSet
 
@@ -127,10 +127,13 @@ def _build_updates(data: PoseTrackSet, pairs: FramePairs, normal: np.ndarray):
 
 
 def _compress(video: np.ndarray, track: np.ndarray) -> np.ndarray:
-    """Dense ids for (video, track id) pairs."""
+    """Dense ids for (video, track id) pairs, numbered in (video, track id) order."""
     if len(video) == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.stack([video, track], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+    low, span = int(track.min()), int(track.max()) - int(track.min()) + 1
+    if span * (int(video.max()) + 1) >= 2**62:  # absurd track ids: compare the pairs as rows
+        return np.unique(np.stack([video, track], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+    return dense_ids(video.astype(np.int64) * span + (track - low))[1]
 
 
 def frame_events(data: PoseTrackSet, pairs: FramePairs, mode: str = "official", *,

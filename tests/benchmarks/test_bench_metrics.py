@@ -2,8 +2,8 @@
 
 A small PoseTrack'18-format set (the scale-set generator at 8 videos x 40 frames) is scored by
 the suite and, for the ratio, by motmetrics' own per-frame accumulator on the same cleaned
-data; the two must give the same numbers. The full-size comparison with the official code is
-measured by hand (README, section Evaluation).
+data; the two must give the same numbers. Keypoint HOTA, OKS AP and stability are timed on the
+same set. The full-size comparisons with the official code are in test_bench_official.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import pytest
 
 from vposebench.bootstrap import bootstrap
 from vposebench.datasets.posetrack_scale import generate_scale_set
+from vposebench.metrics.hota import HOTAMetric
+from vposebench.metrics.oks import OKSMetric
 from vposebench.metrics.posetrack import PoseTrackMetric, score_posetrack
 from vposebench.metrics.posetrack_data import load_posetrack_set
+from vposebench.metrics.stability import StabilityMetric
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +50,10 @@ def test_bench_bootstrap(benchmark, small_set):
     result = PoseTrackMetric().evaluate(small_set / "gt", small_set / "pred")
     report = benchmark(bootstrap, result, 200, seed=0)
     assert report.intervals["AP/Total"].lo <= report.intervals["AP/Total"].value <= report.intervals["AP/Total"].hi
+
+
+@pytest.mark.parametrize("metric", [HOTAMetric(), OKSMetric(), StabilityMetric()], ids=lambda m: m.name)
+def test_bench_other_metrics(benchmark, small_set, metric):
+    """Read + score + the headline values of keypoint HOTA, OKS AP and stability."""
+    cells = benchmark(lambda: metric.evaluate(small_set / "gt", small_set / "pred").headline())
+    assert all(np.isfinite(v) for k, v in cells.items() if k.endswith(("Total", "Mean", "/AP")))
