@@ -3,9 +3,11 @@
 Online mode (what the papers report): batch = the persons of one frame, frames in order,
 state carried across frames. Warm-up frames are run first and dropped; then the timing videos
 are run `repeats` times, every frame adding one `pose`, one `end_to_end` and one `loading`
-sample. The thread count is fixed and recorded; on CUDA every timed region is synchronised and
-the peak-memory counters are reset after warm-up. Offline mode: a batch of crops through the
-method's steady-state per-person path, no tracker, crops/s.
+sample. The thread count is fixed and recorded (the method's own runtime's, from `describe()`);
+on CUDA every timed region is synchronised and the peak-memory counters are reset after
+warm-up. Offline mode: a batch of blank crops through the method's `crop_probe` (its
+steady-state per-person path), no tracker, crops/s; None for a method without one. Everything
+the pass needs of the method comes through the interface (`describe()`, `crop_probe`).
 
 `measure_speed` runs in a fresh spawned process by default, so the process's peak RSS is that
 of this method and these videos alone.
@@ -51,10 +53,11 @@ class SpeedSpec:
     precision: str = "fp32"
 
 
-def _warm_up(method: TemporalPoseMethod, videos: list[VideoGT], spec: SpeedSpec) -> None:
+def _warm_up(method: TemporalPoseMethod, videos: list[VideoGT], spec: SpeedSpec,
+             device: torch.device) -> None:
     """Run frames until `warmup_frames` frames with persons have passed (at least one video)."""
     done = 0
-    timer = PhaseTimer(method.device)
+    timer = PhaseTimer(device)
     while done < spec.warmup_frames:
         for video in videos:
             run_video(method, video, boxes=spec.boxes, timer=timer)
@@ -65,27 +68,30 @@ def _warm_up(method: TemporalPoseMethod, videos: list[VideoGT], spec: SpeedSpec)
             raise ValueError("the timing videos have no frame with persons")
 
 
-def _offline_crops_per_s(method: TemporalPoseMethod, batch: int, repeats: int) -> float:
-    w, h = method.config.crop_size
-    x = torch.zeros(batch, 3, h, w, device=method.device)
-    timer = PhaseTimer(method.device)
-    with torch.no_grad():
-        method.flops_probe(x)  # warm-up
-        for _ in range(max(repeats, 3)):
-            with timer.measure("offline"):
-                method.flops_probe(x)
+def _offline_crops_per_s(method: TemporalPoseMethod, batch: int, repeats: int,
+                         device: torch.device) -> float | None:
+    """Crops per second through the method's `crop_probe` (None when it has none)."""
+    probe = method.crop_probe(batch)
+    if probe is None:
+        return None
+    timer = PhaseTimer(device)
+    probe()  # warm-up
+    for _ in range(max(repeats, 3)):
+        with timer.measure("offline"):
+            probe()
     return batch / (float(np.median(timer.samples["offline"])) / 1000.0)
 
 
 def measure_in_process(spec: SpeedSpec) -> Speed:
     """Time the method in this process (see the module docstring)."""
     method = spec.method.build()
-    device = method.device
+    method.eval()
+    description = method.describe()
+    device = torch.device(description.device)
     dataset = spec.dataset.open()
     videos = [spec.dataset.load(dataset, name) for name in spec.videos]
-    description = method.describe()
     with torch.no_grad():
-        _warm_up(method, videos, spec)
+        _warm_up(method, videos, spec, device)
         reset_gpu_peak(device)
         timer = PhaseTimer(device)
         stats = RunStats()
@@ -97,10 +103,11 @@ def measure_in_process(spec: SpeedSpec) -> Speed:
                           tracker=IoUTracker())
             repeat_medians.append(float(np.median(timer.samples["pose"][start:])))
         allocated, reserved = gpu_peak(device)
-        offline = _offline_crops_per_s(method, spec.offline_batch, spec.repeats)
+        offline = _offline_crops_per_s(method, spec.offline_batch, spec.repeats, device)
     samples = timer.samples
+    threads = description.threads if description.threads is not None else torch.get_num_threads()
     return Speed(
-        mode="online", device=device_label(device), threads=torch.get_num_threads(),
+        mode="online", device=device_label(device), threads=threads,
         precision=spec.precision, warmup_frames=spec.warmup_frames, repeats=spec.repeats,
         pose=latency_stats(samples["pose"]), end_to_end=latency_stats(samples["end_to_end"]),
         loading=latency_stats(samples["loading"]),
@@ -110,8 +117,9 @@ def measure_in_process(spec: SpeedSpec) -> Speed:
         gpu_max_allocated_bytes=allocated, gpu_max_reserved_bytes=reserved,
         state_bytes=stats.peak_state_bytes, parameters=description.parameters,
         flops_per_person=description.flops_per_person, offline_crops_per_s=offline,
-        offline_batch=spec.offline_batch,
+        offline_batch=spec.offline_batch if offline is not None else None,
         cudnn_benchmark=bool(torch.backends.cudnn.benchmark) if device.type == "cuda" else None,
+        runtime=description.runtime,
     )
 
 

@@ -15,9 +15,11 @@ import pytest
 pytest_plugins = [
     "helpers.checkpoints",
     "helpers.dataset_writers",
+    "helpers.plugin",
     "helpers.sticks",
     "helpers.synthetic_roots",
     "helpers.torch_threads",
+    "helpers.trained",
 ]
 
 DATA = Path(__file__).resolve().parent / "data"
