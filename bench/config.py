@@ -157,23 +157,23 @@ class ConfigBase:
         config.validate()
         return config
 
+    @classmethod
+    def build(cls: type[C], overrides: dict[str, Any] | None = None) -> C:
+        """Defaults changed by `overrides` (what a method's constructor calls; configs with
+        named presets apply them here)."""
+        return cls.from_dict(dict(overrides or {}), source="--set")
+
     def validate(self) -> None:
         """Raise UserError for values outside their allowed range."""
 
-    @classmethod
-    def build(cls: type[C], overrides: dict[str, Any] | None = None) -> C:
-        """Defaults changed by `overrides` (strings as on the command line, or plain values);
-        configs with presets apply them first."""
-        return cls.from_dict(dict(overrides or {}))
 
-
-def parse_assignments(items: list[str] | None) -> dict[str, str]:
+def parse_assignments(items: list[str] | None, *, field: str = "--set") -> dict[str, str]:
     """`["lr=0.01", "preset=small"]` -> {"lr": "0.01", "preset": "small"}."""
     out: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"expected key=value, got {item!r}", field="--set")
+            raise UserError(f"expected key=value, got {item!r}", field=field)
         out[key.strip()] = value.strip()
     return out
 

@@ -91,7 +91,10 @@ class Estimate:
             return value is None and self.value is None
         if self.ci_low is None or self.ci_high is None:
             return value == self.value
-        return self.ci_low <= value <= self.ci_high
+        # floating-point noise: a bootstrap bound equal to the value may differ in the last bits
+        # across numpy versions (seen with numpy 1.26: value 8.77 "below" its bound 8.77)
+        slack = 1e-9 * max(1.0, abs(value))
+        return self.ci_low - slack <= value <= self.ci_high + slack
 
 
 MetricTable = dict[str, dict[str, Estimate]]
@@ -142,11 +145,12 @@ class Speed:
     gpu_max_allocated_bytes: int | None
     gpu_max_reserved_bytes: int | None
     state_bytes: int  # the method's own state at its peak, from tensor sizes
-    parameters: int
-    flops_per_person: int
+    parameters: int | None  # None: the method cannot count them
+    flops_per_person: int | None  # None: unknown (e.g. a model behind another runtime)
     offline_crops_per_s: float | None = None
     offline_batch: int | None = None
     cudnn_benchmark: bool | None = None
+    runtime: str | None = None  # what ran the method (e.g. "torch 2.13.0"); None in old records
 
     @property
     def fps(self) -> float:

@@ -4,7 +4,9 @@ Built-in entries register with a decorator when their package is imported (plain
 ``vposebench.methods`` imports its modules, each decorated class adds itself). Third-party
 packages add entries through the entry-point groups ``vposebench.methods`` and
 ``vposebench.datasets``: an entry point ``name = "pkg.module:Class"`` registers ``Class`` under
-``name`` (or the module's own decorator does, when importing it is enough).
+``name`` (or the module's own decorator does, when importing it is enough). A plugin never
+replaces a built-in of the same name. `Registry.set_plugin_paths` limits where plugins are
+looked for (the tests use it so that installed plugins cannot change their results).
 
 Registering a class sets its ``name`` attribute to the registered name, so a class states its
 name once, in the decorator. An unknown name raises :class:`~vposebench.errors.UnknownNameError` listing the known names
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import UnknownNameError, UserError
@@ -47,8 +50,12 @@ class Registry(Generic[T]):
         self.entry_point_group = entry_point_group
         self._entries: dict[str, T] = {}
         self._loaded = False
+        self._plugins_loaded = False
+        self._plugins: set[str] = set()
         #: plugin name -> why it could not be loaded
         self.plugin_errors: dict[str, str] = {}
+        #: folders whose distributions may hold plugins; None: every installed distribution
+        self.plugin_paths: list[str] | None = None
 
     # -- registration -------------------------------------------------------------------
     def register(self, name: str) -> Callable[[T], T]:
@@ -71,19 +78,34 @@ class Registry(Generic[T]):
         self._entries[name] = obj
 
     # -- lookup -------------------------------------------------------------------------
+    def set_plugin_paths(self, paths: Iterable[str | os.PathLike[str]] | None) -> None:
+        """Look for plugins only in the distributions found in `paths` (None: in every
+        installed one). Plugins loaded before are dropped and looked up again on next use;
+        the tests use this to control which plugins exist."""
+        for name in self._plugins:
+            self._entries.pop(name, None)
+        self._plugins.clear()
+        self.plugin_errors.clear()
+        self.plugin_paths = None if paths is None else [os.fspath(p) for p in paths]
+        self._plugins_loaded = False
+
     def _ensure_loaded(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        if self.builtin_module:
-            importlib.import_module(self.builtin_module)
-        if self.entry_point_group:
+        if not self._loaded:
+            self._loaded = True
+            if self.builtin_module:
+                importlib.import_module(self.builtin_module)
+        if self.entry_point_group and not self._plugins_loaded:
+            self._plugins_loaded = True
             self._load_entry_points()
 
-    def _load_entry_points(self) -> None:
-        import importlib.metadata  # here, not at the top: the CLI's start-up stays cheap
+    def _entry_points(self) -> list[importlib.metadata.EntryPoint]:
+        if self.plugin_paths is None:
+            return list(importlib.metadata.entry_points(group=self.entry_point_group))
+        return [ep for dist in importlib.metadata.distributions(path=self.plugin_paths)
+                for ep in dist.entry_points if ep.group == self.entry_point_group]
 
-        for ep in importlib.metadata.entry_points(group=self.entry_point_group):
+    def _load_entry_points(self) -> None:
+        for ep in self._entry_points():
             try:
                 obj = ep.load()
             except Exception as exc:  # a broken plugin must not break the tool
@@ -96,6 +118,7 @@ class Registry(Generic[T]):
                 continue
             if ep.name not in self._entries:
                 self.add(ep.name, obj)
+                self._plugins.add(ep.name)
 
     def names(self) -> list[str]:
         """Registered names, sorted."""

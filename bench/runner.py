@@ -215,18 +215,33 @@ def predict_videos(method: TemporalPoseMethod, videos: Iterable[VideoGT],
 # ----------------------------------------------------------------------------- sharding
 @dataclasses.dataclass(frozen=True)
 class MethodSpec:
-    """Everything a worker process needs to rebuild a trained method."""
+    """Everything a worker process needs to rebuild a method: a trained one from its
+    checkpoint, or one that needs none (e.g. `blazepose`, `onnx`) from its name, its settings
+    and the skeleton it predicts."""
 
-    checkpoint: str
-    #: inference-time config changes applied to the checkpoint's config (e.g. capacity)
+    #: checkpoint written by training; None: build `method` for `skeleton` from `overrides`
+    checkpoint: str | None = None
+    #: config changes: on top of the checkpoint's config (inference-time fields such as a
+    #: memory's capacity), or the whole settings of a method without a checkpoint
     overrides: tuple[tuple[str, Any], ...] = ()
     device: str = "cpu"
     threads: int = 1
+    method: str | None = None
+    skeleton: str | None = None  # a built-in skeleton name (vposebench.skeleton.SKELETONS)
+
+    def __post_init__(self) -> None:
+        if self.checkpoint is None and (self.method is None or self.skeleton is None):
+            raise ValueError("a MethodSpec without a checkpoint needs a method and a skeleton")
 
     def build(self) -> TemporalPoseMethod:
         from .checkpoint import load_checkpoint
+        from .interface import build_method
+        from .skeleton import SKELETONS
 
         torch.set_num_threads(self.threads)
+        if self.checkpoint is None:
+            method = build_method(self.method, SKELETONS[self.skeleton], **dict(self.overrides))
+            return method.to(torch.device(self.device)).eval()
         checkpoint = load_checkpoint(self.checkpoint)
         return checkpoint.build(torch.device(self.device), source=self.checkpoint, **dict(self.overrides))
 
@@ -239,11 +254,13 @@ class DatasetSpec:
     root: str
     split: str | None
     stride: int = 1  # keep every `stride`-th frame (temporal downsampling)
+    #: the adapter's reading options (its `options_class` fields), e.g. jhmdb box_from_joints
+    options: tuple[tuple[str, Any], ...] = ()
 
     def open(self):
         from .registry import DATASETS
 
-        return DATASETS.get(self.name)(self.root, self.split)
+        return DATASETS.get(self.name)(self.root, self.split, **dict(self.options))
 
     def load(self, dataset, name: str) -> VideoGT:
         from vposebench.datasets.views import subsample_video

@@ -3,9 +3,11 @@
 Online mode (what the papers report): batch = the persons of one frame, frames in order,
 state carried across frames. Warm-up frames are run first and dropped; then the timing videos
 are run `repeats` times, every frame adding one `pose`, one `end_to_end` and one `loading`
-sample. The thread count is fixed and recorded; on CUDA every timed region is synchronised and
-the peak-memory counters are reset after warm-up. Offline mode: a batch of crops through the
-method's steady-state per-person path, no tracker, crops/s.
+sample. The thread count is fixed and recorded (the method's own runtime's, from `describe()`);
+on CUDA every timed region is synchronised and the peak-memory counters are reset after
+warm-up. Offline mode: a batch of blank crops through the method's `crop_probe` (its
+steady-state per-person path), no tracker, crops/s; None for a method without one. Everything
+the pass needs of the method comes through the interface (`describe()`, `crop_probe`).
 
 `measure_speed` runs in a fresh spawned process by default, so the process's peak RSS is that
 of this method and these videos alone.
@@ -64,9 +66,9 @@ class SpeedSpec:
 
 
 def _warm_up(method: TemporalPoseMethod, videos: list[VideoGT], spec: SpeedSpec,
-             boxes: BoxSource, tracker: IoUTracker) -> None:
+             boxes: BoxSource, tracker: IoUTracker, device: torch.device) -> None:
     """Run frames until `warmup_frames` frames with persons have passed (at least one video)."""
-    timer = PhaseTimer(method.device)
+    timer = PhaseTimer(device)
     while True:
         for video in videos:
             run_video(method, video, boxes=boxes, tracker=tracker, timer=timer)
@@ -76,28 +78,31 @@ def _warm_up(method: TemporalPoseMethod, videos: list[VideoGT], spec: SpeedSpec,
             raise ValueError("the timing videos have no frame with persons")
 
 
-def _offline_crops_per_s(method: TemporalPoseMethod, batch: int, repeats: int) -> float:
-    w, h = method.config.crop_size
-    x = torch.zeros(batch, 3, h, w, device=method.device)
-    timer = PhaseTimer(method.device)
-    with torch.no_grad():
-        method.flops_probe(x)  # warm-up
-        for _ in range(max(repeats, 3)):
-            with timer.measure("offline"):
-                method.flops_probe(x)
+def _offline_crops_per_s(method: TemporalPoseMethod, batch: int, repeats: int,
+                         device: torch.device) -> float | None:
+    """Crops per second through the method's `crop_probe` (None when it has none)."""
+    probe = method.crop_probe(batch)
+    if probe is None:
+        return None
+    timer = PhaseTimer(device)
+    probe()  # warm-up
+    for _ in range(max(repeats, 3)):
+        with timer.measure("offline"):
+            probe()
     return batch / (float(np.median(timer.samples["offline"])) / 1000.0)
 
 
 def measure_in_process(spec: SpeedSpec) -> Speed:
     """Time the method in this process (see the module docstring)."""
     method = spec.method.build()
-    device = method.device
+    method.eval()
+    description = method.describe()
+    device = torch.device(description.device)
     dataset = spec.dataset.open()
     videos = [spec.dataset.load(dataset, name) for name in spec.videos]
-    description = method.describe()
     boxes, tracker = spec.boxes(), spec.tracker()
     with torch.no_grad():
-        _warm_up(method, videos, spec, boxes, tracker)
+        _warm_up(method, videos, spec, boxes, tracker, device)
         reset_gpu_peak(device)
         timer = PhaseTimer(device)
         stats = RunStats()
@@ -108,10 +113,12 @@ def measure_in_process(spec: SpeedSpec) -> Speed:
                 run_video(method, video, boxes=boxes, timer=timer, stats=stats, tracker=tracker)
             repeat_medians.append(float(np.median(timer.samples["pose"][start:])))
         allocated, reserved = gpu_peak(device)
-        offline = _offline_crops_per_s(method, spec.settings.offline_batch, spec.settings.repeats)
+        offline = _offline_crops_per_s(method, spec.settings.offline_batch, spec.settings.repeats,
+                                       device)
     samples = timer.samples
+    threads = description.threads if description.threads is not None else torch.get_num_threads()
     return Speed(
-        mode="online", device=device_label(device), threads=torch.get_num_threads(),
+        mode="online", device=device_label(device), threads=threads,
         precision=spec.settings.precision, warmup_frames=spec.settings.warmup_frames,
         repeats=spec.settings.repeats,
         pose=latency_stats(samples["pose"]), end_to_end=latency_stats(samples["end_to_end"]),
@@ -122,8 +129,9 @@ def measure_in_process(spec: SpeedSpec) -> Speed:
         gpu_max_allocated_bytes=allocated, gpu_max_reserved_bytes=reserved,
         state_bytes=stats.peak_state_bytes, parameters=description.parameters,
         flops_per_person=description.flops_per_person, offline_crops_per_s=offline,
-        offline_batch=spec.settings.offline_batch,
+        offline_batch=spec.settings.offline_batch if offline is not None else None,
         cudnn_benchmark=bool(torch.backends.cudnn.benchmark) if device.type == "cuda" else None,
+        runtime=description.runtime,
     )
 
 

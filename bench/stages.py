@@ -115,7 +115,7 @@ def predict(ev: EvaluationPlan, options: RunOptions) -> dict[str, Any]:
     torch.set_num_threads(options.threads)
     spec = ev.run_spec(options)
     checkpoint = load_checkpoint(ev.model.checkpoint)
-    method = checkpoint.build(torch.device(options.device), **ev.overrides)
+    method = checkpoint.build(torch.device(options.device), source=ev.model.checkpoint, **ev.overrides)
     tracker = spec.tracker()
     names = spec.dataset.open().video_names()
     stats = run_shard(spec, names, method=method)

@@ -39,10 +39,17 @@ from .checkpoint import (
 from .config import ConfigBase, choice, positive
 from .data_parallel import Ranks, all_reduce_sum, barrier, current_ranks, shard
 from .errors import UserError
-from .interface import ClipBatch, TemporalPoseMethod, build_method, is_control
+from .interface import (
+    ClipBatch,
+    TemporalPoseMethod,
+    TrainableMethod,
+    build_method,
+    is_control,
+    is_trainable,
+    method_class,
+)
 from .interrupts import deferred_interrupts
 from .provenance import collect
-from .registry import METHODS
 from .structures import VideoGT
 from .sync_batchnorm import synchronise_batchnorm
 
@@ -121,9 +128,19 @@ class TrainConfig(ConfigBase):
             raise UserError("must be >= 1", field="max_gap")
 
 
+def trainable_class(method: str) -> type[TemporalPoseMethod]:
+    """The registered method class `method`, or a UserError when it cannot be trained."""
+    cls = method_class(method)
+    if not is_trainable(cls):
+        raise UserError(f"method {method!r} cannot be trained: it does not declare the training "
+                        "capability (vposebench.interface.TrainableMethod)", field="--method")
+    return cls
+
+
 def split_settings(method: str, settings: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """`--set` items -> (method config overrides, training config overrides)."""
-    method_fields = set(METHODS.get(method).config_class.field_names())
+    config_class = trainable_class(method).config_class
+    method_fields = set(config_class.field_names()) if config_class is not None else set()
     train_fields = set(TrainConfig.field_names())
     out_method, out_train = {}, {}
     for key, value in settings.items():
@@ -247,18 +264,12 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def _initialise(method: TemporalPoseMethod, config: TrainConfig,
+def _initialise(method: TrainableMethod, config: TrainConfig,
                 init_file: str | os.PathLike[str] | None = None) -> str:
     """Apply `pretrained` / `init_checkpoint` (read from `init_file` when given); return the
     resolved train scope."""
     if config.pretrained:
-        from vposebench.methods.backbones.resnet import load_imagenet_state
-
-        resnet = method.net.resnet
-        if resnet is None:
-            raise UserError("this network has no ResNet to load ImageNet weights into",
-                            field="pretrained")
-        load_imagenet_state(resnet, read_state_dict(config.pretrained), config.pretrained)
+        method.load_imagenet_state(read_state_dict(config.pretrained), config.pretrained)
     if config.init_checkpoint:
         source = init_file if init_file is not None else config.init_checkpoint
         method.load_network_state(network_weights(source), str(source))
@@ -269,7 +280,10 @@ def _initialise(method: TemporalPoseMethod, config: TrainConfig,
         if not method.temporal_modules():
             raise UserError(f"{method.name} adds no temporal modules to train alone",
                             field="train_scope")
-        for p in method.net.parameters():
+        network = method.per_frame_network()
+        if network is None:
+            raise UserError(f"{method.name} has no per-frame network to freeze", field="train_scope")
+        for p in network.parameters():
             p.requires_grad_(False)
     return scope
 
@@ -331,17 +345,14 @@ def dataset_info(dataset: VideoDataset, videos: list[VideoGT]) -> dict:
     return info
 
 
-def build_sampler(method: TemporalPoseMethod, dataset: VideoDataset, videos: list[VideoGT],
+def build_sampler(method: TrainableMethod, dataset: VideoDataset, videos: list[VideoGT],
                   config: TrainConfig) -> ClipSampler:
     """The batches `method` trains on: its clip spec over the videos, its crop geometry."""
-    from vposebench.datasets.clips import ClipIndex, ClipSampler, SampleGeometry, joint_rule
+    from vposebench.datasets.clips import ClipIndex, ClipSampler, joint_rule
     from vposebench.datasets.transforms import AugmentationRanges
 
     trains_on = joint_rule(dataset.protocol, config.train_joints)
-    cfg = method.config
-    window = cfg.crop_window if cfg.crop_mode == "track_window" else 0
-    geometry = SampleGeometry(cfg.crop_size, cfg.crop_padding, cfg.heatmap_stride, cfg.target_sigma,
-                              window)
+    geometry = method.sample_geometry()
     index = ClipIndex(videos, method.clip_spec(), trains_on=trains_on,
                       real=dataset.skeleton.evaluated, max_gap=config.max_gap,
                       min_joints=config.min_joints)
@@ -366,7 +377,7 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
     location).
     """
     config = config or TrainConfig()
-    if is_control(METHODS.get(method_name)):  # no gradient steps: copied and fitted
+    if is_control(method_class(method_name)):  # no gradient steps: copied and fitted
         from .fitting import fit_control
 
         return fit_control(method_name, dataset, out, method_settings=method_settings or {},
@@ -379,12 +390,8 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
         dev = torch.device("cuda", ranks.local_rank)
     main = ranks is None or ranks.is_main
     torch.manual_seed(config.seed)
+    trainable_class(method_name)
     method = build_method(method_name, dataset.skeleton, **(method_settings or {}))
-    missing = [a for a in ("config", "net", "temporal_modules", "load_network_state")
-               if not hasattr(method, a)]
-    if missing:
-        raise UserError(f"{method_name} cannot be trained here: it lacks {', '.join(missing)} "
-                        "(derive it from vposebench.methods.topdown.TopDownMethod)", field="--method")
     scope = _initialise(method, config, init_file)
     if ranks is not None:
         synchronise_batchnorm(method, dev)
@@ -392,7 +399,7 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
     groups = parameter_groups(method, config)
     optimizer = _optimizer(groups, config)
     params = [p for group in groups for p in group["params"]]
-    method_config, train_config = method.config.to_dict(), config.to_dict()
+    method_config, train_config = method.settings(), config.to_dict()
     videos = [dataset.load_video(name) for name in dataset.video_names()]
     data_info = dataset_info(dataset, videos)
     start, losses = 0, []
@@ -423,7 +430,7 @@ def train(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], 
                 group["lr"] = group["base_lr"] * lr_factor(step, config)
             method.train()
             if scope == "temporal":
-                method.net.eval()  # frozen network: BatchNorm keeps its statistics
+                method.per_frame_network().eval()  # frozen: BatchNorm keeps its statistics
             done = compute_loss(batch.to(dev), interrupted())
             optimizer.zero_grad(set_to_none=True)
             if done.loss.requires_grad:

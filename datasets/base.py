@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from vposebench.config import ConfigBase
 from vposebench.errors import UserError
 from vposebench.skeleton import Skeleton
 from vposebench.structures import VideoGT
@@ -95,10 +96,20 @@ class VideoDataset(abc.ABC):
     protocol: ClassVar[str] = "posetrack"
     #: split names this dataset knows
     splits: ClassVar[tuple[str, ...]] = ()
+    #: the config dataclass of its reading options (`--dataset-option key=value`); None: none
+    options_class: ClassVar[type[ConfigBase] | None] = None
 
-    def __init__(self, root: str | os.PathLike[str], split: str | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str], split: str | None = None,
+                 **options: Any) -> None:
         self.root = Path(root)
         self.split = split
+        if self.options_class is None:
+            if options:
+                raise UserError(f"dataset {self.name!r} takes no options (got "
+                                f"{', '.join(sorted(options))})", field="--dataset-option")
+            self.options: ConfigBase | None = None
+        else:
+            self.options = self.options_class.from_dict(options, source="--dataset-option")
 
     @abc.abstractmethod
     def video_names(self) -> list[str]:

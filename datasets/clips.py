@@ -17,7 +17,6 @@ the crop as it does within a window at test time.
 from __future__ import annotations
 
 import collections
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -25,7 +24,7 @@ import torch
 
 from vposebench.affine import scale_matrix
 from vposebench.errors import UserError
-from vposebench.interface import ClipBatch, ClipSpec
+from vposebench.interface import ClipBatch, ClipSpec, SampleGeometry
 from vposebench.methods.targets import gaussian_targets
 from vposebench.skeleton import Skeleton
 from vposebench.structures import PersonGT, VideoGT
@@ -46,23 +45,6 @@ def joint_rule(protocol: str, rule: str = "auto") -> Callable[[PersonGT], np.nda
     if rule == "visible":
         return lambda p: p.annotated & p.visible
     raise UserError(f"expected auto, annotated or visible, got {rule!r}", field="train_joints")
-
-
-@dataclasses.dataclass(frozen=True)
-class SampleGeometry:
-    """Crop and heatmap geometry of the method being trained."""
-
-    crop_size: tuple[int, int]
-    padding: float
-    heatmap_stride: int
-    sigma: float
-    #: 0: every frame cropped around its own box; > 0: a sample's frames share the crop of an
-    #: anchor frame up to window - 1 frames before its earliest frame
-    window: int = 0
-
-    @property
-    def heatmap_size(self) -> tuple[int, int]:
-        return self.crop_size[0] // self.heatmap_stride, self.crop_size[1] // self.heatmap_stride
 
 
 class ClipIndex:

@@ -70,8 +70,9 @@ class PennAction(VideoDataset):
     protocol: ClassVar[str] = "pck"
     splits: ClassVar[tuple[str, ...]] = ("train", "test")
 
-    def __init__(self, root: str | os.PathLike[str], split: str | None = None) -> None:
-        super().__init__(root, resolve_split(type(self), split, "test"))
+    def __init__(self, root: str | os.PathLike[str], split: str | None = None,
+                 **options: Any) -> None:
+        super().__init__(root, resolve_split(type(self), split, "test"), **options)
         require_dir(self.root, "Penn Action dataset root")
         self.label_dir = require_dir(self.root / "labels", "Penn Action labels")
         labels = sorted(self.label_dir.glob("*.mat"))

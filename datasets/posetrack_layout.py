@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from vposebench.errors import UserError
 from vposebench.formats.jsonfile import check_input_file
@@ -28,8 +28,9 @@ class PoseTrackFolderDataset(VideoDataset):
     #: file suffixes this release uses, in order of preference for a shared stem
     suffixes: ClassVar[tuple[str, ...]] = (".json",)
 
-    def __init__(self, root: str | os.PathLike[str], split: str | None = None) -> None:
-        super().__init__(root, resolve_split(type(self), split, "val"))
+    def __init__(self, root: str | os.PathLike[str], split: str | None = None,
+                 **options: Any) -> None:
+        super().__init__(root, resolve_split(type(self), split, "val"), **options)
         require_dir(self.root, f"{self.name} dataset root")
         self.annotation_dir, self.image_root = self._locate()
         self._files = self._index_files()

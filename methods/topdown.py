@@ -9,7 +9,7 @@ returned as absent (NaN x, y, score). Subclasses add per-track state and their t
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,21 +22,23 @@ from vposebench.interface import (
     ClipBatch,
     FrameInput,
     MethodDescription,
+    SampleGeometry,
     StepOutput,
     TemporalPoseMethod,
+    TrainableMethod,
 )
 from vposebench.skeleton import Skeleton
 
 from .backbones import PoseNetwork, build_network
-from .backbones.resnet import load_strict
+from .backbones.resnet import load_imagenet_state, load_strict
 from .config import PoseConfig
 from .crops import CropWindows
 from .decoding import decode_to_image
 from .geometry import box_matrices, normalise, warp_crops
 
 
-class TopDownMethod(TemporalPoseMethod):
-    """Crop -> network (+ temporal parts) -> heatmaps -> keypoints, for every method."""
+class TopDownMethod(TemporalPoseMethod, TrainableMethod):
+    """Crop -> network (+ temporal parts) -> heatmaps -> keypoints, for every torch method."""
 
     config_class: ClassVar[type[PoseConfig]] = PoseConfig
     #: how many past frames a method reads (None: a memory of unbounded age)
@@ -45,10 +47,8 @@ class TopDownMethod(TemporalPoseMethod):
     state_per_track: ClassVar[str] = "nothing"
 
     def __init__(self, skeleton: Skeleton, config: PoseConfig | None = None, **overrides: Any) -> None:
-        super().__init__(skeleton)
-        if config is not None and overrides:
-            raise TypeError("give either a config or overrides, not both")
-        self.config = config if config is not None else self.config_class.build(overrides)
+        super().__init__(skeleton, config, **overrides)
+        self.config: PoseConfig
         self.real_joints = np.asarray(skeleton.evaluated)
         self.net: PoseNetwork = self.build_network()
         c = self.config
@@ -69,6 +69,21 @@ class TopDownMethod(TemporalPoseMethod):
         """Scalar mixing weights among the temporal modules' parameters (ptm's alpha): they
         train at their own rate (`TrainConfig.alpha_lr`)."""
         return []
+
+    def per_frame_network(self) -> nn.Module:
+        return self.net
+
+    def sample_geometry(self) -> SampleGeometry:
+        c = self.config
+        window = c.crop_window if c.crop_mode == "track_window" else 0
+        return SampleGeometry(c.crop_size, c.crop_padding, c.heatmap_stride, c.target_sigma, window)
+
+    def load_imagenet_state(self, state: dict[str, torch.Tensor], source: str) -> None:
+        """Initialise the ResNet from a torchvision ImageNet state dict."""
+        if self.net.resnet is None:
+            raise UserError("this network has no ResNet to load ImageNet weights into",
+                            field="pretrained")
+        load_imagenet_state(self.net.resnet, state, source)
 
     def load_network_state(self, state: dict[str, torch.Tensor], source: str) -> None:
         """Initialise the network from another checkpoint's network weights.
@@ -157,15 +172,25 @@ class TopDownMethod(TemporalPoseMethod):
         """Run what one person costs per frame in steady state (FLOPs are counted around it)."""
         self.net(x)
 
+    def crop_probe(self, batch: int) -> Callable[[], object]:
+        """`flops_probe` on `batch` blank normalised crops, without gradients."""
+        w, h = self.config.crop_size
+        x = torch.zeros(batch, 3, h, w, device=self.device)
+
+        def probe() -> None:
+            with torch.no_grad():
+                self.flops_probe(x)
+
+        return probe
+
     def flops_per_person(self) -> int:
         """FLOPs of one person's steady-state frame, counted by torch's FlopCounterMode."""
-        w, h = self.config.crop_size
-        x = torch.zeros(1, 3, h, w, device=self.device)
+        probe = self.crop_probe(1)
         was_training = self.training
         self.eval()
         try:
-            with torch.no_grad(), FlopCounterMode(display=False) as counter:
-                self.flops_probe(x)
+            with FlopCounterMode(display=False) as counter:
+                probe()
         finally:
             self.train(was_training)
         return int(counter.get_total_flops())
@@ -184,6 +209,9 @@ class TopDownMethod(TemporalPoseMethod):
             flops_per_person=self.flops_per_person(),
             state_bytes=self.state_bytes(),
             oracle=self.oracle,
+            device=str(self.device),
+            runtime=f"torch {torch.__version__}",
+            threads=torch.get_num_threads(),
         )
 
     def backbone_name(self) -> str:

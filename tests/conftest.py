@@ -15,10 +15,12 @@ import pytest
 pytest_plugins = [
     "helpers.checkpoints",
     "helpers.dataset_writers",
+    "helpers.plugin",
     "helpers.sticks",
     "helpers.synthetic_roots",
     "helpers.tiny_run",
     "helpers.torch_threads",
+    "helpers.trained",
 ]
 
 DATA = Path(__file__).resolve().parent / "data"

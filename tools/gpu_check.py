@@ -35,7 +35,9 @@ import torch
 
 from vposebench.atomic import write_json
 from vposebench.checkpoint import Checkpoint, save_checkpoint
+from vposebench.experiments import PROTOCOLS
 from vposebench.interface import build_method
+from vposebench.protocols import SpeedSettings
 from vposebench.provenance import collect
 from vposebench.registry import DATASETS
 from vposebench.runner import DatasetSpec, MethodSpec
@@ -62,9 +64,9 @@ MODELS = (
     Model("SimpleBaseline R50 256x192", "baseline", {"backbone": "simplebaseline"}, "posetrack", 32),
     Model("CPN R50 256x192", "baseline", {"backbone": "cpn"}, "posetrack", 32),
     Model("PTM-SimpleBaseline cap 16", "ptm", {"backbone": "simplebaseline", "capacity": 16,
-          "train_quality_gate": False}, "posetrack", 8, "temporal", {"write_threshold": 0.0}),
+          "clip_length": 4, "train_quality_gate": False}, "posetrack", 8, "temporal", {"write_threshold": 0.0}),
     Model("PTM-CPN cap 16", "ptm", {"backbone": "cpn", "capacity": 16,
-          "train_quality_gate": False}, "posetrack", 8, "temporal", {"write_threshold": 0.0}),
+          "clip_length": 4, "train_quality_gate": False}, "posetrack", 8, "temporal", {"write_threshold": 0.0}),
     Model("CPM-6 368x368", "baseline", {"backbone": "cpm"}, "jhmdb", 20),
     Model("TFC (CPM-6 368x368)", "tfc", {"backbone": "cpm"}, "jhmdb", 20),
     Model("Refine (CPM-6 368x368)", "refine", {"backbone": "cpm"}, "jhmdb", 20),
@@ -154,7 +156,8 @@ def speed_pass(data: Path, work: Path, plan: Plan) -> list[dict[str, Any]]:
                          DatasetSpec(SPLITS[model.protocol][0], str(dataset.root),
                                      dataset.split),
                          tuple(dataset.video_names()[:1 if plan.tiny else 2]),
-                         repeats=1 if plan.tiny else 3)
+                         dataclasses.replace(PROTOCOLS[model.protocol].protocol,
+                                             speed=SpeedSettings(repeats=1 if plan.tiny else 3)))
         speed = measure_speed(spec)
         out.append({"label": model.label, "method": model.method,
                     "config": {**method.config.to_dict(), **model.timing},

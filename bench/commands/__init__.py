@@ -5,5 +5,5 @@ Only the names live here: the CLI imports the one module a command line asks for
 start-up stays cheap (see `vposebench.cli`).
 """
 
-#: command names in listing order; the module of `name` is `vposebench.commands.<name>_cmd`
-COMMAND_NAMES = ["run", "list", "synth", "convert", "train", "predict", "evaluate", "leaderboard", "check"]
+COMMAND_NAMES = ["run", "list", "synth", "convert", "train", "predict", "evaluate", "leaderboard",
+                 "check", "demo"]

@@ -11,6 +11,8 @@ examples:
   vposebench convert --dataset posetrack18 --root data/posetrack18 --split val --out gt/pt18_val
   vposebench convert --dataset jhmdb --root data/JHMDB --split test1 --out gt/jhmdb_test1
   vposebench convert --dataset penn_action --root data/Penn_Action --split test --out gt/penn_test
+  vposebench convert --dataset jhmdb --root clips --split all --dataset-option box_from_joints=true \\
+      --out gt/clips
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from ..outputs import check_output_folder
 from ..registry import DATASETS
+from .common import add_dataset_option_argument, instantiate_dataset, parse_dataset_options
 
 NAME = "convert"
 
@@ -31,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="the dataset's root folder, in its original layout")
     parser.add_argument("--split", metavar="S",
                         help="split to convert (default: the dataset's evaluation split; "
-                        "JHMDB: [sub-|full-]{train|test}[1|2|3])")
+                        "JHMDB: [sub-|full-]{train|test}[1|2|3] or all)")
+    add_dataset_option_argument(parser)
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="folder for the per-video JSON files (created; must not hold "
                         "other .json files)")
@@ -41,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from vposebench.datasets.convert import convert_dataset
 
     check_output_folder(args.out, "--out")
-    dataset = DATASETS.get(args.dataset)(args.root, args.split)
+    dataset = instantiate_dataset(DATASETS.get(args.dataset), args.root, args.split,
+                                  parse_dataset_options(args.dataset_option))
     summary = convert_dataset(dataset, args.out)
     d = summary.description
     print(f"{d.name} {d.split}: {d.videos} videos, {d.frames} frames "

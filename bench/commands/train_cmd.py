@@ -28,7 +28,13 @@ from ..errors import UserError
 from ..outputs import check_output_file
 from ..registry import METHODS
 from ..training import TrainConfig, split_settings, train
-from .common import add_device_arguments, apply_threads, open_dataset
+from .common import (
+    add_dataset_option_argument,
+    add_device_arguments,
+    apply_threads,
+    open_dataset,
+    parse_dataset_options,
+)
 
 NAME = "train"
 
@@ -37,6 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", required=True, help="registered method name")
     parser.add_argument("--dataset", required=True, help="registered dataset name")
     parser.add_argument("--root", help="dataset folder")
+    add_dataset_option_argument(parser)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a method or training setting (repeatable)")
     parser.add_argument("--out", required=True, help="checkpoint file to write")
@@ -62,6 +69,7 @@ class TrainRequest:
     threads: int | None
     resume: bool
     quiet: bool
+    dataset_options: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def train_process(request: TrainRequest) -> dict[str, Any]:
@@ -72,7 +80,8 @@ def train_process(request: TrainRequest) -> dict[str, Any]:
         ranks = environment_ranks()
         config = TrainConfig.from_dict(request.train_settings, source="--set")
         with process_group(ranks, request.device):
-            dataset = open_dataset(request.dataset, request.root, config.split, "train")
+            dataset = open_dataset(request.dataset, request.root, config.split, "train",
+                                   request.dataset_options)
             show = not request.quiet and (ranks is None or ranks.is_main)
             with progress_bar(request.method, show) as progress:
                 result = train(request.method, dataset, request.out,
@@ -117,11 +126,14 @@ def run(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     method_settings, train_settings = split_settings(args.method, parse_assignments(args.set))
     config = TrainConfig.from_dict(train_settings, source="--set")
-    METHODS.get(args.method).config_class.build(method_settings)  # refused here, before the data is read
-    open_dataset(args.dataset, args.root, config.split, "train")  # fail here, not in N processes
+    config_class = METHODS.get(args.method).config_class  # trainable: split_settings checked it
+    if config_class is not None:
+        config_class.build(method_settings)  # refused here, before the data is read
+    dataset_options = parse_dataset_options(args.dataset_option)
+    open_dataset(args.dataset, args.root, config.split, "train", dataset_options)  # fail here, not in N processes
     request = TrainRequest(args.method, args.dataset, args.root, args.out, method_settings,
                            train_settings, args.device, args.threads, not args.no_resume,
-                           args.quiet)
+                           args.quiet, dataset_options)
     if args.nproc < 1:
         raise UserError(f"must be >= 1, got {args.nproc}", field="--nproc")
     if args.nproc > 1:

@@ -90,8 +90,8 @@ def speed_cells(record: ResultRecord) -> dict[str, Any]:
         "Latency ms": f"{speed.pose.median_ms:.1f} ± {speed.pose.iqr_ms / 2:.1f}",
         "Memory MB": memory,
         "State KB": f"{speed.state_bytes / 1024:.0f}",
-        "Params M": f"{speed.parameters / 1e6:.2f}",
-        "GFLOPs": f"{speed.flops_per_person / 1e9:.3f}",
+        "Params M": None if speed.parameters is None else f"{speed.parameters / 1e6:.2f}",
+        "GFLOPs": None if speed.flops_per_person is None else f"{speed.flops_per_person / 1e9:.3f}",
     }
 
 

@@ -57,7 +57,8 @@ def test_entry_point_plugin_is_found(tmp_path, monkeypatch):
     ''')
     monkeypatch.syspath_prepend(str(path))
     reg = Registry("method", entry_point_group="vposebench.methods")
-    assert "plugmeth" in reg.names()
+    reg.set_plugin_paths([path])  # only this folder's plugins, whatever else is installed
+    assert reg.names() == ["plugmeth"]
     assert reg.get("plugmeth").__doc__.startswith("A method from")
 
 
@@ -65,6 +66,7 @@ def test_broken_plugin_is_reported_not_fatal(tmp_path, monkeypatch):
     path = _make_plugin(tmp_path, "raise ImportError('needs a missing package')\n")
     monkeypatch.syspath_prepend(str(path))
     reg = Registry("method", entry_point_group="vposebench.methods")
+    reg.set_plugin_paths([path])
     with pytest.warns(RuntimeWarning, match="plugmeth"):
         assert reg.names() == []
     with pytest.raises(UserError, match="failed to load"):
@@ -86,6 +88,29 @@ def test_cli_list_shows_entry_point_plugin(tmp_path):
 def test_global_registries_are_wired():
     assert METHODS.entry_point_group == "vposebench.methods"
     assert METHODS.builtin_module == "vposebench.methods"
+
+
+def test_plugin_paths_limit_and_reset_the_plugins(tmp_path, monkeypatch):
+    """Plugins come only from the folders named; changing them drops what was loaded."""
+    path = _make_plugin(tmp_path, '''
+        class PluginMethod:
+            """Third-party method."""
+    ''')
+    monkeypatch.syspath_prepend(str(path))
+    reg = Registry("method", entry_point_group="vposebench.methods")
+    reg.add("builtin", object())
+    reg.set_plugin_paths([])
+    assert reg.names() == ["builtin"]  # the folder is on sys.path, but not a plugin path
+    reg.set_plugin_paths([path])
+    assert reg.names() == ["builtin", "plugmeth"]
+    reg.set_plugin_paths([])
+    assert reg.names() == ["builtin"]
+
+
+def test_the_tests_see_no_installed_plugin():
+    """The session fixture `isolated_registries` keeps installed plugins out of the tests."""
+    assert METHODS.plugin_paths == []
+    assert set(METHODS.names()) >= {"baseline", "ptm", "tfc", "refine"}
 
 
 def test_builtin_classes_carry_their_registered_names():

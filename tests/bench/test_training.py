@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vposebench.checkpoint import Checkpoint, load_checkpoint, partial_path, save_checkpoint
-from vposebench.datasets.clips import ClipIndex, ClipSampler, SampleGeometry, joint_rule
+from vposebench.datasets.clips import ClipIndex, ClipSampler, joint_rule
 from vposebench.datasets.transforms import AugmentationRanges
 from vposebench.errors import UserError
-from vposebench.interface import ClipSpec, FrameInput, build_method
+from vposebench.interface import ClipSpec, FrameInput, SampleGeometry, build_method
 from vposebench.skeleton import POSETRACK18
 from vposebench.training import TrainConfig, lr_factor, split_settings, train
 
@@ -104,7 +104,12 @@ def test_batches_are_deterministic_and_flips_swap_joints(videos):
     assert not torch.equal(a.images, plain.batch(6).images)
     f = flipped.batch(5)
     assert a.images.shape == (3, 2, 96, 64, 3) and a.targets.shape == (3, 2, 17, 24, 16)
-    assert (a.images.int() - f.images.flip(3).int()).abs().max() <= 1  # a mirror image
+    # a mirror image: OpenCV 5 samples at exact positions (difference <= 1 from rounding);
+    # OpenCV 4.x at 1/32-pixel positions (INTER_BITS = 5), which mirroring does not preserve, so
+    # a sample may move by 1/32 pixel: up to the steepest horizontal step / 32 more
+    diff = (a.images.int() - f.images.flip(3).int()).abs()
+    steepest = (a.images[:, :, :, 1:].int() - a.images[:, :, :, :-1].int()).abs().max()
+    assert diff.max() <= 1 + -(-int(steepest) // 32) and diff.float().mean() < 0.05
     perm = POSETRACK18.flip_permutation()
     torch.testing.assert_close(f.targets, a.targets[:, :, perm].flip(-1), atol=1e-5, rtol=0)
     torch.testing.assert_close(f.target_weight, a.target_weight[:, :, perm])

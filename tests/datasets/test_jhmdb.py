@@ -199,3 +199,57 @@ def test_mmpose_json_sample_is_not_an_official_layout(samples_dir):
     with pytest.raises(UserError, match="puppet_mask"):
         DATASETS.get("jhmdb")(samples_dir / "jhmdb")
     assert json.loads((samples_dir / "jhmdb/mmpose_coco/test_jhmdb_sub1.json").read_text())["images"]
+
+
+# -- clip folders without puppet masks or split files (JHMDBOptions) -------------------------
+def test_shared_samples_convert_without_masks_and_splits(samples_dir, tmp_path, capsys):
+    """The samples have joint_positions.mat and 3 of its 40 frames, no puppet_mask/, no split
+    files: `all` + box_from_joints + trim_to_frames read them; convert writes them."""
+    from vposebench.cli import main
+
+    options = {"box_from_joints": "true", "trim_to_frames": "true"}
+    dataset = DATASETS.get("jhmdb")(samples_dir / "jhmdb", "all", **options)
+    assert dataset.video_names() == [REAL_CLIP] and dataset.split == "all"
+    assert dataset.annotation_files() == [samples_dir / "jhmdb/joint_positions/catch" / REAL_CLIP
+                                          / "joint_positions.mat"]
+    video = dataset.load_video(REAL_CLIP)
+    assert len(video.frames) == 3 and video.meta["trimmed_from"] == 40
+    assert video.meta["box"].startswith("joints' extent") and "0.1" in video.meta["box"]
+    for frame in video.frames:
+        person, = frame.persons
+        lo, hi = person.keypoints[:, :2].min(0), person.keypoints[:, :2].max(0)
+        pad = 0.1 * (hi - lo).max()
+        np.testing.assert_allclose(person.box, [*(lo - pad), *(hi + pad)])
+    args = ["convert", "--dataset", "jhmdb", "--root", str(samples_dir / "jhmdb"), "--split", "all",
+            "--dataset-option", "box_from_joints=true", "--dataset-option", "trim_to_frames=true",
+            "--out", str(tmp_path / "gt")]
+    assert main(args) == 0
+    assert "jhmdb all: 1 videos, 3 frames" in capsys.readouterr().out
+    doc = json.loads((tmp_path / "gt" / f"{REAL_CLIP}.json").read_text())
+    assert len(doc["images"]) == 3 and len(doc["annotations"]) == 3
+
+
+@pytest.mark.parametrize("options, split, message", [
+    ({}, "all", "box_from_joints=true"),  # no puppet_mask/: the error names the option
+    ({"box_from_joints": "true"}, "test1", "--split all"),  # no split files
+    ({"box_from_joints": "true"}, "all", "trim_to_frames=true"),  # 3 of 40 frames
+    ({"box_margin": "-1"}, "all", "box_margin"),
+])
+def test_missing_layout_parts_name_the_option_that_reads_them(samples_dir, options, split, message):
+    with pytest.raises(UserError, match=message):
+        DATASETS.get("jhmdb")(samples_dir / "jhmdb", split, **options).load_video(REAL_CLIP)
+
+
+def test_box_from_joints_matches_the_real_mask_boxes_larger_side(writers):
+    """On mmpose's three real frames the joints' box (margin 0.1) has the mask box's larger
+    side to within 2 % (the PCK normaliser is that side)."""
+    root, _ = writers.mmpose_jhmdb_root()
+    masked = DATASETS.get("jhmdb")(root, "test1")
+    joints = DATASETS.get("jhmdb")(root, "all", box_from_joints=True)
+    assert joints.video_names() == masked.video_names()
+    for name in masked.video_names():
+        a = masked.load_video(name).frames[0].persons[0].box
+        b = joints.load_video(name).frames[0].persons[0].box
+        ratio = (b[2:] - b[:2]).max() / (a[2:] - a[:2]).max()
+        assert 0.98 < ratio < 1.03, (name, ratio)
+    assert joints.describe().details["options"]["box_from_joints"] is True

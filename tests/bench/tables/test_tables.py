@@ -72,3 +72,24 @@ def test_one_difference_row_per_compared_pair():
     assert deltas["capacity"].tolist() == ["Δ 16 − 1", "Δ 16 − 4"]
     assert [m.value for m in deltas["total AP"]] == [3.75, 3.0]
     assert deltas["total MOTA"].tolist()[0] is None and deltas["total MOTA"].tolist()[1].value == 1.5
+
+
+def test_unknown_speed_figures_print_as_dashes():
+    """A method behind another runtime reports no parameters or FLOPs: the cells show "-"."""
+    import dataclasses
+
+    from helpers.record_fixtures import speed
+
+    from vposebench.records import Speed
+    from vposebench.tables.base import format_cell
+    from vposebench.tables.common import speed_cells
+
+    unknown = dataclasses.replace(speed(20.0), parameters=None, flops_per_person=None,
+                                  offline_crops_per_s=None, runtime="mediapipe 0.10.21")
+    record = dataclasses.replace(posetrack_record("blazepose", "BlazePose", 50.0, 40.0), speed=unknown)
+    cells = speed_cells(record)
+    assert format_cell(cells["Params M"], 2) == "-" and format_cell(cells["GFLOPs"], 3) == "-"
+    assert cells["FPS"] == "50.0"
+    assert Speed.from_dict(unknown.to_dict()) == unknown  # round trip with the unknowns
+    old = {k: v for k, v in speed(20.0).to_dict().items() if k != "runtime"}
+    assert Speed.from_dict(old).runtime is None  # records written before the field load
