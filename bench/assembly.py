@@ -1,8 +1,8 @@
 """The record stage of `vposebench run`: one result record from the stages' outputs.
 
 Reads the evaluation output, the speed output (timed evaluations), the prediction folder's
-marker (the checkpoint's configs, step and weights digest, and the tracker and box source the
-runner used) and the training report, checks that what ran is what the plan says (a mismatch
+marker (the model's configs, a checkpoint's step and weights digest, and the tracker, box
+source and temporal input the runner used) and the training report of a trained model, checks that what ran is what the plan says (a mismatch
 is a bug, not a user error), and writes the record atomically into the results folder.
 """
 
@@ -49,24 +49,31 @@ def build_record(ev: EvaluationPlan, plan: RunPlan) -> ResultRecord:
     """The record of one evaluation from the outputs in the cache."""
     marker = read_marker(ev.predictions)
     checkpoint = marker["checkpoint"]
-    _check("method config", ev.model.method_config, checkpoint["config"])
+    planned = ev.model.method_config if ev.model.trained else {**ev.model.method_config, **ev.overrides}
+    _check("method config", planned, checkpoint["config"])
     _check("training config", ev.model.train_config, checkpoint["train_config"])
     used = marker["used"]
     _check("tracker", dataclasses.asdict(ev.protocol.tracker), used["tracker"])
     _check("temporal stride", ev.protocol.temporal_stride, used["temporal_stride"])
+    _check("temporal input", ev.protocol.temporal_input, used["temporal_input"])
     _check("box source", ev.protocol.boxes.source, used["boxes"]["box_source"])
     scored = read_evaluation(load_json(ev.evaluation))
-    report = load_json(ev.model.stats) if ev.model.stats.is_file() else {}
-    training = {"job": ev.model.job.name, "checkpoint": ev.model.reference,
-                "init_from": ev.model.init, "steps": checkpoint["step"],
-                "final_loss": checkpoint["final_loss"], "weights_sha256": checkpoint["weights_sha256"],
-                **{k: report.get(k) for k in ("seconds", "resumed_from", "idle_steps")}}
+    training = None
+    if ev.model.checkpoint is not None:
+        report = load_json(ev.model.stats) if ev.model.trained and ev.model.stats.is_file() else {}
+        training = {"job": ev.model.spec.name,
+                    "checkpoint": ev.model.reference if ev.model.trained
+                    else ev.model.train_config["checkpoint"],
+                    "init_from": ev.model.init, "steps": checkpoint["step"],
+                    "final_loss": checkpoint["final_loss"],
+                    "weights_sha256": checkpoint["weights_sha256"],
+                    **{k: report.get(k) for k in ("seconds", "resumed_from", "idle_steps")}}
     options = plan.options
     # the workers' thread count (training, prediction, timing), not this process's
     provenance = {**collect(options.seed).to_dict(), "code": plan.code_versions(),
                   "torch_threads": options.threads}
     record = ResultRecord(
-        method=ev.model.job.method, config=ev.config,
+        method=ev.model.spec.method, config=ev.config,
         dataset={**ev.dataset_block, "videos": scored["videos"]}, protocol=ev.protocol,
         seed=options.seed, metrics=scored["metrics"], provenance=provenance,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -1,37 +1,62 @@
-"""The experiment plans behind `vposebench run`: data, training jobs and evaluation entries.
+"""What an experiment plan holds: data, protocols, models and evaluation entries.
 
-A *job* trains one model (a method config on one protocol's training split, optionally
-initialised from another job's checkpoint). An *entry* evaluates one job's model on the
-protocol's test split, possibly with inference-time config changes (memory capacity,
-keypoint feature replacement) or temporal downsampling, and becomes one result record; its
-tags place it in the paper tables. `compare_to` names the entry a paired-bootstrap difference
-is computed against.
+An experiment plan is data: a TOML file (`vposebench.plan_file` reads it; docs/plans.md
+describes the format). The built-in presets `quick`, `default` and `full` are plan files
+shipped with the package (``vposebench/plans/<name>.toml``); `vposebench run --preset NAME`
+and `--plan FILE` load the same way.
 
-Presets: `quick` (a smoke run of everything, minutes), `default` (the leaderboard and every
-paper table at small scale) and `full` (the default experiments with about 5x longer training
-and more downsampling rates). Every preset trains one seed per model (`vposebench run --seed`
-picks it); none of them repeats the sweeps over several seeds.
+A *model* is trained (a method config on a protocol's training split, optionally initialised
+from another model: the controls and ``prior`` are fitted this way from a baseline), loaded
+from a checkpoint file, or built from its settings alone (a method that needs no training,
+e.g. ``blazepose``, or ``onnx`` with its model file). An *entry* evaluates one model on its
+protocol's test split, possibly with inference-time config changes, temporal downsampling or
+the shuffled temporal input, and becomes one result record; its tags place it in the paper
+tables and `compare_to` names the entry a paired-bootstrap difference is computed against.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
+from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .protocols import IntervalSettings, Protocol, SpeedSettings, TrackerSettings
+from .protocols import Protocol
+
+#: the folder of the built-in plans inside the package
+PRESET_PACKAGE = "vposebench.plans"
+
+
+@dataclasses.dataclass(frozen=True)
+class SyntheticData:
+    """The embedded synthetic benchmark a plan generates (per seed: its seed is the run's)."""
+
+    preset: str  # `vposebench synth` preset
+    #: changes to the preset's config (e.g. fewer videos in tests)
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetPlan:
+    """A registered dataset adapter on its data: a folder of the embedded synthetic
+    benchmark (`synthetic`) or a folder the user has (`root`, absolute)."""
+
+    adapter: str  # registered dataset name
+    synthetic: str | None = None  # folder inside the synthetic benchmark ("" = its root)
+    root: str | None = None
+    #: the adapter's reading options (its `options_class` fields)
+    options: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
 class ProtocolPlan:
-    """Where a protocol trains and tests (paths relative to the synthetic root) and how it
-    scores (`protocol`: the temporal stride, intervals and speed settings are set per preset
-    and entry, see `Preset.protocol`)."""
+    """Where a protocol trains and tests and how it scores (`protocol`; an entry may change
+    its temporal stride and temporal input)."""
 
-    dataset: str  # registered dataset name
-    subdir: str  # dataset root inside the synthetic root
-    train_split: str
-    test_split: str
+    dataset: str  # name of the plan's dataset
+    train_split: str | None
+    test_split: str | None
     protocol: Protocol
 
     @property
@@ -39,32 +64,28 @@ class ProtocolPlan:
         return self.protocol.metric
 
 
-#: the official PoseTrack rules, GT boxes, the tracker's default association (IoU 0.3)
-POSETRACK = Protocol("posetrack", {"mode": "official"})
-#: PCK@0.2 with the GT box normaliser. The PCK protocols have one person per frame, whose
-#: per-track state must carry through the video whatever the box overlap (in a temporally
-#: downsampled fast clip the box moves past IoU 0.3 between kept frames, and a new track would
-#: give tfc/refine zero maps there): the tracker associates at IoU 0.
-PCK = Protocol("pck", {"alpha": 0.2, "normaliser": "box", "visibility": "auto", "all_joints": False},
-               tracker=TrackerSettings(iou_threshold=0.0))
-
-PROTOCOLS: dict[str, ProtocolPlan] = {
-    "posetrack": ProtocolPlan("synthetic", "", "train", "val", POSETRACK),
-    "jhmdb": ProtocolPlan("jhmdb", "jhmdb", "sub-train1", "sub-test1", PCK),
-    "penn": ProtocolPlan("penn_action", "penn_action", "train", "test", PCK),
-}
-
-
 @dataclasses.dataclass(frozen=True)
-class TrainJob:
-    """One model to train."""
+class ModelSpec:
+    """One model of a plan: trained (`train`, optionally from `init_from`), loaded from a
+    `checkpoint` file, or built from its settings (neither)."""
 
     name: str
     method: str
-    protocol: str
+    protocol: str  # the protocol whose skeleton it predicts (and whose training split it learns)
     settings: dict[str, Any] = dataclasses.field(default_factory=dict)  # method config
-    train: dict[str, Any] = dataclasses.field(default_factory=dict)  # TrainConfig fields
-    init_from: str | None = None  # job whose checkpoint initialises this one
+    #: TrainConfig fields; None: the model is not trained here
+    train: dict[str, Any] | None = None
+    init_from: str | None = None  # model whose checkpoint initialises this one
+    checkpoint: str | None = None  # a checkpoint file (absolute path), keyed by its content
+    #: settings that name files (e.g. onnx `model`): absolute paths, keyed by content
+    files: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """"train", "checkpoint" or "untrained"."""
+        if self.checkpoint is not None:
+            return "checkpoint"
+        return "train" if self.train is not None else "untrained"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,194 +93,84 @@ class Entry:
     """One evaluation (one result record)."""
 
     label: str
-    job: str
+    model: str
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)  # inference-time config
-    stride: int = 1  # temporal downsampling of the test videos
+    temporal_stride: int = 1  # temporal downsampling of the test videos
+    temporal_input: str = "own"  # "own" | "shuffled" (the shuffled control)
     tags: tuple[str, ...] = ()
     compare_to: str | None = None
     timed: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
-class Preset:
+class ExperimentPlan:
+    """Everything a run makes (see the module docstring)."""
+
     name: str
     description: str
-    synth: str  # `vposebench synth` preset of the data
-    jobs: tuple[TrainJob, ...]
+    datasets: dict[str, DatasetPlan]
+    protocols: dict[str, ProtocolPlan]
+    models: tuple[ModelSpec, ...]
     entries: tuple[Entry, ...]
-    bootstrap: int = 1000  # resamples of the bootstrap intervals
-    speed: SpeedSettings = SpeedSettings()
-    #: changes to the synthetic preset's config (e.g. fewer videos in tests)
-    synth_overrides: tuple[tuple[str, Any], ...] = ()
+    seeds: tuple[int, ...] = (0,)
+    synthetic: SyntheticData | None = None
+    #: the plan file it was read from (None: built in code)
+    source: Path | None = None
     #: True when --methods dropped entries (a narrowed run never prunes other records)
     narrowed: bool = False
 
-    def protocol(self, name: str, stride: int = 1) -> Protocol:
-        """The full protocol of an evaluation on protocol `name` at temporal stride `stride`."""
-        return dataclasses.replace(PROTOCOLS[name].protocol, temporal_stride=stride,
-                                   intervals=IntervalSettings(self.bootstrap), speed=self.speed)
+    def protocol(self, name: str, stride: int = 1, temporal_input: str = "own") -> Protocol:
+        """The full protocol of an evaluation on protocol `name`."""
+        return dataclasses.replace(self.protocols[name].protocol, temporal_stride=stride,
+                                   temporal_input=temporal_input)
 
-    def job(self, name: str) -> TrainJob:
-        for job in self.jobs:
-            if job.name == name:
-                return job
+    def dataset_of(self, protocol: str) -> DatasetPlan:
+        return self.datasets[self.protocols[protocol].dataset]
+
+    def model(self, name: str) -> ModelSpec:
+        for model in self.models:
+            if model.name == name:
+                return model
         raise KeyError(name)
 
-    def select_methods(self, methods: list[str]) -> Preset:
-        """Only the entries of these methods, and the jobs they need (with their init jobs)."""
-        known = sorted({j.method for j in self.jobs})
+    def select_methods(self, methods: list[str]) -> ExperimentPlan:
+        """Only the entries of these methods, and the models they need (with their init models)."""
+        known = sorted({m.method for m in self.models})
         unknown = [m for m in methods if m not in known]
         if unknown:
-            raise UserError(f"preset {self.name!r} has no method {', '.join(unknown)} "
+            raise UserError(f"plan {self.name!r} has no method {', '.join(unknown)} "
                             f"(it runs {', '.join(known)})", field="--methods")
-        entries = tuple(e for e in self.entries if self.job(e.job).method in methods)
+        entries = tuple(e for e in self.entries if self.model(e.model).method in methods)
         needed: set[str] = set()
         for entry in entries:
-            name: str | None = entry.job
+            name: str | None = entry.model
             while name is not None and name not in needed:
                 needed.add(name)
-                name = self.job(name).init_from
+                name = self.model(name).init_from
         labels = {e.label for e in entries}
         entries = tuple(e if e.compare_to in labels else dataclasses.replace(e, compare_to=None)
                         for e in entries)
-        return dataclasses.replace(self, jobs=tuple(j for j in self.jobs if j.name in needed),
+        return dataclasses.replace(self, models=tuple(m for m in self.models if m.name in needed),
                                    entries=entries, narrowed=len(entries) < len(self.entries))
 
 
-# ----------------------------------------------------------------------------- presets
-#: W_V starts as the identity, so the first read is a plain mix of stored maps and the frozen
-#: head sees features it knows (vanilla PTM from a random W_V: 48.7 AP
-#: after 300 steps, from the identity: 49.4; README, Methods).
-PTM_VALUE_INIT = "identity"
-#: the 64x64 tiny CPM at the paper's stride 8 has an 8x8 heatmap, too coarse for wrists and
-#: elbows under PCK@0.2; stride 4 (16x16) is the small-input adaptation (README, Methods).
-PCK_CPM_STRIDE = 4
+def preset_names() -> list[str]:
+    """The built-in plans (`vposebench/plans/*.toml`)."""
+    folder = importlib.resources.files(PRESET_PACKAGE)
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def _pose_jobs(size: str, iters: int, ptm_iters: int, backbones: tuple[str, ...],
-               attentions: tuple[str, ...], ptm_clip: int | None = None) -> list[TrainJob]:
-    """Per backbone: a baseline, and PTM models (one per attention) started from it; PTM
-    trains on clips of `ptm_clip` frames (None: the method's default, capacity + 1)."""
-    clip = {} if ptm_clip is None else {"clip_length": ptm_clip}
-    jobs = []
-    for backbone in backbones:
-        base = f"{backbone}-baseline"
-        jobs.append(TrainJob(base, "baseline", "posetrack", {"preset": size, "backbone": backbone},
-                             {"iterations": iters}))
-        for attention in attentions if backbone == backbones[0] else ("auto",):
-            jobs.append(TrainJob(f"{backbone}-ptm-{attention}", "ptm", "posetrack",
-                                 {"preset": size, "backbone": backbone, "attention": attention,
-                                  "value_init": PTM_VALUE_INIT, **clip},
-                                 {"iterations": ptm_iters, "lr": 1e-3}, init_from=base))
-    return jobs
+def preset_path(name: str) -> Path:
+    """The file of built-in plan `name`; an unknown name is a UserError listing the known ones."""
+    if name not in preset_names():
+        raise UserError(f"unknown preset {name!r} (known: {', '.join(preset_names())})",
+                        field="--preset")
+    return Path(str(importlib.resources.files(PRESET_PACKAGE) / f"{name}.toml"))
 
 
-def _pck_jobs(protocol: str, size: str, iters: int, temporal_iters: int) -> list[TrainJob]:
-    """The TFC paper's trio on one protocol: CPM baseline, then tfc and refine from it."""
-    base = f"{protocol}-cpm"
-    model = {"preset": size, "backbone": "cpm", "cpm_stride": PCK_CPM_STRIDE}
-    return [
-        TrainJob(base, "baseline", protocol, model, {"iterations": iters}),
-        *(TrainJob(f"{protocol}-{m}", m, protocol, model,
-                   {"iterations": temporal_iters, "train_scope": "all"}, init_from=base)
-          for m in ("tfc", "refine")),
-    ]
+def get_preset(name: str) -> ExperimentPlan:
+    """The built-in plan `name`."""
+    from .plan_file import load_plan
 
-
-_BACKBONE_LABEL = {"simplebaseline": "SimpleBaseline", "cpn": "CPN"}
-
-
-def _pose_entries(backbones: tuple[str, ...], attentions: tuple[str, ...],
-                  capacities: tuple[int, ...]) -> list[Entry]:
-    entries = []
-    first = backbones[0]
-    for backbone in backbones:
-        name = _BACKBONE_LABEL[backbone]
-        entries.append(Entry(f"Baseline-{name}", f"{backbone}-baseline", tags=("ptm-table3",)))
-        entries.append(Entry(f"PTM-{name}", f"{backbone}-ptm-auto", tags=("ptm-table3",),
-                             compare_to=f"Baseline-{name}"))
-    for attention in attentions:
-        if attention == "auto":
-            continue
-        label = {"vanilla": "vanilla attention", "coda": "CoDA"}[attention]
-        entries.append(Entry(f"PTM-{_BACKBONE_LABEL[first]} ({label})", f"{first}-ptm-{attention}",
-                             tags=("ptm-table2",),
-                             compare_to=None if attention == "vanilla"
-                             else f"PTM-{_BACKBONE_LABEL[first]} (vanilla attention)"))
-    if len(attentions) > 1:
-        entries.append(Entry(f"PTM-{_BACKBONE_LABEL[first]} (auto)", f"{first}-ptm-auto",
-                             tags=("ptm-table2",), timed=False,
-                             compare_to=f"PTM-{_BACKBONE_LABEL[first]} (vanilla attention)"))
-    entries.append(Entry(f"PTM-{_BACKBONE_LABEL[first]} without KFR", f"{first}-ptm-auto",
-                         overrides={"kfr": False}, tags=("ptm-kfr",), timed=False))
-    entries.append(Entry(f"PTM-{_BACKBONE_LABEL[first]} with KFR", f"{first}-ptm-auto",
-                         tags=("ptm-kfr",), timed=False,
-                         compare_to=f"PTM-{_BACKBONE_LABEL[first]} without KFR"))
-    cap_backbone = backbones[-1]
-    for capacity in capacities:
-        entries.append(Entry(f"PTM-{_BACKBONE_LABEL[cap_backbone]} capacity {capacity}",
-                             f"{cap_backbone}-ptm-auto", overrides={"capacity": capacity},
-                             tags=("ptm-table1",), timed=False,
-                             compare_to=None if capacity == capacities[0]
-                             else f"PTM-{_BACKBONE_LABEL[cap_backbone]} capacity {capacities[0]}"))
-    return entries
-
-
-def _pck_entries(protocol: str, table: str, strides: tuple[int, ...]) -> list[Entry]:
-    names = {"cpm": "CPM", "refine": "Refine", "tfc": "TFC"}
-    entries = []
-    for key, label in names.items():
-        job = f"{protocol}-{key}"
-        base = f"{names['cpm']} ({protocol})"
-        compare = None if key == "cpm" else base
-        entries.append(Entry(f"{label} ({protocol})", job, tags=(table,) + (("tfc-fig3",) if 1 in strides and protocol == "jhmdb" else ()),
-                             compare_to=compare))
-        if protocol == "jhmdb":
-            for stride in strides:
-                if stride == 1:
-                    continue
-                entries.append(Entry(f"{label} ({protocol})", job, stride=stride, tags=("tfc-fig3",),
-                                     timed=False,
-                                     compare_to=None if key == "cpm" else base))
-    return entries
-
-
-def _preset(name: str, description: str, synth: str, size: str, *, pose_iters: int, ptm_iters: int,
-            pck_iters: int, temporal_iters: int, backbones: tuple[str, ...],
-            attentions: tuple[str, ...], capacities: tuple[int, ...], strides: tuple[int, ...],
-            penn: bool, bootstrap: int, speed_videos: int = 2, ptm_clip: int | None = None) -> Preset:
-    jobs = _pose_jobs(size, pose_iters, ptm_iters, backbones, attentions, ptm_clip)
-    jobs += _pck_jobs("jhmdb", size, pck_iters, temporal_iters)
-    entries = _pose_entries(backbones, attentions, capacities)
-    entries += _pck_entries("jhmdb", "tfc-table1", strides)
-    if penn:
-        jobs += _pck_jobs("penn", size, pck_iters, temporal_iters)
-        entries += _pck_entries("penn", "tfc-table2", (1,))
-    return Preset(name, description, synth, tuple(jobs), tuple(entries), bootstrap=bootstrap,
-                  speed=SpeedSettings(videos=speed_videos))
-
-
-PRESETS: dict[str, Preset] = {
-    "quick": _preset(
-        "quick", "smoke run of the whole pipeline on tiny data and tiny models (minutes)",
-        "quick", "tiny", pose_iters=100, ptm_iters=40, pck_iters=100, temporal_iters=50,
-        backbones=("simplebaseline",), attentions=("auto",), capacities=(1, 4), strides=(1, 4),
-        penn=False, bootstrap=200, speed_videos=1,
-        ptm_clip=8),  # the quick videos have 16 frames: no track has capacity + 1 = 17
-    "default": _preset(
-        "default", "leaderboard and every paper table on the default synthetic benchmark",
-        "default", "tiny", pose_iters=1200, ptm_iters=240, pck_iters=800, temporal_iters=400,
-        backbones=("simplebaseline", "cpn"), attentions=("auto", "vanilla", "coda"),
-        capacities=(1, 2, 4, 8, 16), strides=(1, 2, 4, 8), penn=True, bootstrap=1000),
-    "full": _preset(
-        "full", "the default experiments with longer training (hours on a CPU)",
-        "default", "tiny", pose_iters=6000, ptm_iters=1500, pck_iters=4000, temporal_iters=2000,
-        backbones=("simplebaseline", "cpn"), attentions=("auto", "vanilla", "coda"),
-        capacities=(1, 2, 4, 8, 16), strides=(1, 2, 3, 4, 6, 8), penn=True, bootstrap=2000),
-}
-
-
-def get_preset(name: str) -> Preset:
-    if name not in PRESETS:
-        raise UserError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})", field="--preset")
-    return PRESETS[name]
+    plan = load_plan(preset_path(name))
+    return dataclasses.replace(plan, source=None)

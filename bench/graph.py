@@ -42,9 +42,15 @@ def record_is_current(ev: EvaluationPlan, plan: RunPlan, store: ResultsStore) ->
     return store.load(ev.record_key).provenance.get("code") == plan.code_versions()
 
 
+#: frames of a test split the time-left estimate assumes when the plan does not generate it
+UNKNOWN_SPLIT_FRAMES = 500.0
+
+
 def _frames(plan: RunPlan, ev: EvaluationPlan) -> float:
     synth = plan.synth
-    if ev.dataset.name == "synthetic":
+    if synth is None or not ev.dataset.root.startswith(str(plan.data_root)):
+        frames = UNKNOWN_SPLIT_FRAMES
+    elif ev.dataset.name == "synthetic":
         frames = synth.val_videos * synth.frames
     else:  # about a third of the clips are test clips
         frames = max(synth.jhmdb_clips, synth.penn_clips) / 3 * sum(synth.clip_frames) / 2
@@ -65,27 +71,27 @@ def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
         keys.add(job.key)
         return job.key
 
-    data = add(Job("data", "generate", generate_data,
-                   (str(plan.data_root), plan.synth, options.workers),
-                   resources={"cpu": float(options.workers)},
-                   estimate_s=10.0 if plan.synth.val_videos < 8 else 30.0,
-                   label="synthetic data")) \
-        if cached_manifest(plan.data_root, plan.synth) is None else ""
+    synth = plan.synth
+    data = "" if synth is None or cached_manifest(plan.data_root, synth) is not None else \
+        add(Job(f"data:{plan.data_root.name}", "generate", generate_data,
+                (str(plan.data_root), synth, options.workers),
+                resources={"cpu": float(options.workers)},
+                estimate_s=10.0 if synth.val_videos < 8 else 30.0,
+                label=f"synthetic data (seed {synth.seed})"))
 
     def model_key(model: ModelPlan) -> str:
         return f"train:{model.key}"
 
     for model in plan.models.values():  # start models come first in the plan
-        if model.stats.is_file():
+        if not model.trained or model.stats.is_file():
             continue
         init = plan.models[model.init] if model.init else None
-        add(Job(model_key(model), "train", train_model,
-                (model, init, str(plan.data_root), options),
+        add(Job(model_key(model), "train", train_model, (model, init, options),
                 deps=(data,) + ((model_key(init),) if init else ()),
                 resources={"cpu": 1.0, **gpu},
                 estimate_s=TRAIN_SETUP_S + model.train_config["iterations"]
-                * TRAIN_STEP_S.get(model.job.method, 0.1),
-                label=model.job.name))
+                * TRAIN_STEP_S.get(model.spec.method, 0.1),
+                label=model.spec.name))
 
     kept = [ev for ev in plan.evaluations
             if not options.force and record_is_current(ev, plan, store)]

@@ -1,25 +1,30 @@
-"""`vposebench run`: plan -> graph of jobs -> engine -> records -> tables.
+"""`vposebench run`: experiment plan -> run plans -> graph of jobs -> engine -> records -> tables.
 
-The plan (`vposebench.plan`) fixes every cache key, path, protocol and record key before
+An experiment plan (`vposebench.experiments`, read from a plan file) becomes one run plan per
+seed (`vposebench.plan`), which fixes every cache key, path, protocol and record key before
 anything runs; the graph (`vposebench.graph`) holds the jobs whose outputs the cache lacks:
 generate, train, predict, evaluate, time, record (`vposebench.stages`, `.evaluation`,
 `.assembly`); an engine (`vposebench.jobs`: `LocalEngine`, worker processes on this machine)
 runs them, each after the jobs it needs, timing jobs alone. Every output is written atomically
 under a content key, so an interrupted or repeated run redoes only what is missing; `force`
 recomputes the records (evaluation and speed) from the cached checkpoints and predictions.
-Afterwards this module prunes records the preset no longer makes, renders the tables and
-writes `run.json`.
+The seeds' graphs run as one graph. Afterwards this module prunes records the plan no longer
+makes, renders the tables and writes `run.json` (which names the plan file, relative to the
+results folder, so that `vposebench check --results DIR` finds it).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
+from typing import Any
 
 from .atomic import write_json
 from .errors import UserError
-from .experiments import Preset
+from .experiments import ExperimentPlan
 from .graph import build_graph
+from .hashing import file_digest
 from .jobs import Engine, LocalEngine
 from .plan import RunOptions, RunPlan, make_plan
 from .progress import Progress
@@ -40,42 +45,61 @@ class RunResult:
     records: list[ResultRecord]
     tables: dict[str, str]  # table name -> Markdown
     written: list[str]  # keys of the records made in this run
-    pruned: list[str]  # "label (key)" of each record of an earlier version of the preset, removed
+    pruned: list[str]  # "label (key)" of each record of an earlier version of the plan, removed
 
 
 class Pipeline:
-    """Runs one preset; see the module docstring."""
+    """Runs one experiment plan; see the module docstring."""
 
-    def __init__(self, preset: Preset, options: RunOptions, progress: Progress | None = None,
-                 engine: Engine | None = None) -> None:
-        self.preset = preset
+    def __init__(self, experiments: ExperimentPlan, options: RunOptions,
+                 progress: Progress | None = None, engine: Engine | None = None) -> None:
+        self.experiments = experiments
         self.options = options
         self.progress = progress or Progress()
         self.engine = engine or LocalEngine(options.workers, gpus=1 if options.device == "cuda" else 0)
         self.store = ResultsStore(options.results)
 
-    def plan(self) -> RunPlan:
-        return make_plan(self.preset, self.options)
+    def plans(self) -> list[RunPlan]:
+        """One run plan per seed of the experiment plan."""
+        return [make_plan(self.experiments, dataclasses.replace(self.options, seed=seed))
+                for seed in self.experiments.seeds]
 
     def run(self) -> RunResult:
-        plan = self.plan()
-        graph = build_graph(plan, self.store)
-        for ev in graph.kept:
+        plans = self.plans()
+        evaluations = [ev for plan in plans for ev in plan.evaluations]
+        jobs = []
+        kept = []
+        for plan in plans:
+            graph = build_graph(plan, self.store)
+            jobs += graph.jobs
+            kept += graph.kept
+        for ev in kept:
             self.progress.message(f"record up to date: {ev.label} ({ev.record_key})")
-        self.engine.run(graph.jobs, self.progress)
-        written = [ev.record_key for ev in plan.evaluations if ev not in graph.kept]
-        pruned = [] if self.preset.narrowed else self.prune({ev.record_key for ev in plan.evaluations})
-        records = [self.store.load(ev.record_key) for ev in plan.evaluations]
+        self.engine.run(jobs, self.progress)
+        written = [ev.record_key for ev in evaluations if ev not in kept]
+        wanted = {ev.record_key for ev in evaluations}
+        pruned = [] if self.experiments.narrowed else self.prune(wanted)
+        records = [self.store.load(ev.record_key) for ev in evaluations]
         tables = render_tables(records, self.options.results / "tables")
-        write_json(self.options.results / "run.json", {
-            "preset": self.preset.name, "records": sorted(ev.record_key for ev in plan.evaluations),
-            "data": plan.synth.to_dict(), "seed": self.options.seed, "workers": self.options.workers,
-            "threads": self.options.threads, "device": self.options.device,
-        })
+        write_json(self.options.results / "run.json", self.manifest(plans))
         return RunResult(records, tables, written, pruned)
 
+    def manifest(self, plans: list[RunPlan]) -> dict[str, Any]:
+        """`run.json`: the plan (its file relative to the results folder, None for a built-in
+        preset, and its content hash), the records, the data and how the run ran."""
+        source = self.experiments.source
+        return {
+            "preset": self.experiments.name,
+            "plan": None if source is None else os.path.relpath(source, self.options.results.resolve()),
+            "plan_sha256": None if source is None else file_digest(source),
+            "records": sorted(ev.record_key for plan in plans for ev in plan.evaluations),
+            "data": None if plans[0].synth is None else plans[0].synth.to_dict(),
+            "seeds": list(self.experiments.seeds), "workers": self.options.workers,
+            "threads": self.options.threads, "device": self.options.device,
+        }
+
     def prune(self, wanted: set[str]) -> list[str]:
-        """Remove the records this preset no longer makes; return "label (key)" of each (the
+        """Remove the records this plan no longer makes; return "label (key)" of each (the
         caller says which)."""
         removed = []
         for key in self.store.keys():

@@ -1,5 +1,6 @@
-"""The plan of a run: every model and evaluation of a preset with its cache keys, paths,
-protocol and record key, computed before anything runs (no file is read or written).
+"""The plan of a run: every model and evaluation of an experiment plan (one seed) with its
+cache keys, paths, protocol and record key, computed before anything runs (nothing is written;
+files a plan names are read for their content keys).
 
 Keys depend on content only (`vposebench.hashing`): the synthetic data by its config hash, a
 model by its *recipe* (method config, training config, protocol, data, the recipe of the model
@@ -7,7 +8,8 @@ it starts from, seed) and, for its cache file, the training code too; prediction
 key, the inference-time changes, the protocol's prediction fields and the prediction code. A
 model that starts from another one names it as ``checkpoint:<recipe>`` in its training config,
 never by a path, so record keys and cache keys stay the same whatever the cache location,
-checkout, user or machine. The recipe leaves the code out so that a record's key survives a code
+checkout, user or machine. Files a plan gives (a checkpoint, an ONNX model, a dataset folder)
+are keyed by their content too (`vposebench.hashing.file_digest`, `folder_fingerprint`). The recipe leaves the code out so that a record's key survives a code
 change and the regression check can compare it with the committed record of the same key.
 """
 
@@ -17,9 +19,9 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .experiments import PROTOCOLS, Entry, Preset, TrainJob
+from .experiments import DatasetPlan, Entry, ExperimentPlan, ModelSpec
 from .fingerprint import EVALUATION_CODE, PREDICTION_CODE, TRAINING_CODE, code_fingerprint
-from .hashing import content_hash
+from .hashing import content_hash, file_digest, folder_fingerprint
 from .protocols import Protocol
 from .records import record_key
 from .runner import DatasetSpec, MethodSpec, RunSpec
@@ -28,15 +30,19 @@ from .speed import SpeedSpec
 if TYPE_CHECKING:
     from vposebench.datasets.synthetic.config import SynthConfig
 
+    from .skeleton import Skeleton
+
 #: how a training config names the checkpoint it starts from (followed by the recipe key)
 CHECKPOINT_REF = "checkpoint:"
+#: how a record's config names a file a plan gave (followed by its sha256)
+FILE_REF = "file:"
 #: the marker a finished output folder holds (predictions, converted GT)
 COMPLETE = ".complete"
 
 
 @dataclasses.dataclass(frozen=True)
 class RunOptions:
-    """Where and how a preset runs."""
+    """Where and how a plan runs (`seed`: the one seed this run plan is made for)."""
 
     cache: Path
     results: Path
@@ -47,26 +53,50 @@ class RunOptions:
     seed: int = 0
 
 
+
 @dataclasses.dataclass(frozen=True)
 class ModelPlan:
-    """One model to train: its keys, file and configs."""
+    """One model of the run: its keys, file and configs."""
 
-    job: TrainJob
+    spec: ModelSpec
     recipe: str  # content key of what the model is made from (records refer to it)
-    key: str  # cache key: the recipe and the training code
-    checkpoint: Path
+    key: str  # cache key (a trained model's: the recipe and the training code)
+    #: the checkpoint: a trained model's in the cache, or the plan's file; None: untrained
+    checkpoint: Path | None
     method_config: dict[str, Any]  # the method's full config, as built (see `method_config`)
-    train_config: dict[str, Any]  # TrainConfig as trained; a start checkpoint as checkpoint:<recipe>
-    init: str | None  # the job it starts from
+    #: TrainConfig as trained (a start checkpoint as checkpoint:<recipe>); for a checkpoint
+    #: file {"checkpoint": "file:<sha256>"}; None for an untrained model
+    train_config: dict[str, Any] | None
+    init: str | None  # the model it starts from
+    train_data: DatasetSpec  # the protocol's training split
+    skeleton: str  # the built-in skeleton it predicts
+
+    @property
+    def trained(self) -> bool:
+        """True when the run trains it (a train job makes its checkpoint)."""
+        return self.spec.kind == "train"
 
     @property
     def stats(self) -> Path:
         """The training job's report beside the checkpoint (steps, seconds, final loss)."""
+        assert self.checkpoint is not None
         return self.checkpoint.with_suffix(".json")
 
     @property
     def reference(self) -> str:
         return CHECKPOINT_REF + self.recipe
+
+    def method_spec(self, overrides: dict[str, Any], options: RunOptions) -> MethodSpec:
+        """How a worker builds the model with inference-time `overrides`: a checkpoint's
+        config changed by them (a checkpoint file's by the model's settings too), or an
+        untrained method from its settings, files and them."""
+        if self.checkpoint is None:
+            settings = {**self.spec.settings, **self.spec.files, **overrides}
+            return MethodSpec(None, tuple(sorted(settings.items())), options.device, options.threads,
+                              self.spec.method, self.skeleton)
+        changes = {**self.spec.settings, **overrides} if self.spec.kind == "checkpoint" else overrides
+        return MethodSpec(str(self.checkpoint), tuple(sorted(changes.items())), options.device,
+                          options.threads)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,8 +133,7 @@ class EvaluationPlan:
         return any(e.timed for e in self.entries)
 
     def method_spec(self, options: RunOptions) -> MethodSpec:
-        return MethodSpec(str(self.model.checkpoint), tuple(sorted(self.overrides.items())),
-                          options.device, options.threads)
+        return self.model.method_spec(self.overrides, options)
 
     def run_spec(self, options: RunOptions) -> RunSpec:
         return RunSpec(self.method_spec(options), self.dataset, str(self.predictions), self.protocol)
@@ -115,12 +144,12 @@ class EvaluationPlan:
 
 @dataclasses.dataclass(frozen=True)
 class RunPlan:
-    """Everything a run of `preset` will make, and where."""
+    """Everything a run of `experiments` with one seed will make, and where."""
 
-    preset: Preset
+    experiments: ExperimentPlan
     options: RunOptions
-    synth: SynthConfig
-    data_root: Path
+    synth: SynthConfig | None  # the embedded synthetic benchmark (None: the plan uses none)
+    data_root: Path | None  # where it is generated
     models: dict[str, ModelPlan]
     evaluations: tuple[EvaluationPlan, ...]
 
@@ -135,71 +164,147 @@ class RunPlan:
                 "evaluation": code_fingerprint(EVALUATION_CODE)}
 
 
-def synth_config(preset: Preset, seed: int) -> SynthConfig:
-    """The synthetic data config of a preset run with `seed`."""
+def synth_config(experiments: ExperimentPlan, seed: int) -> SynthConfig | None:
+    """The synthetic data config of a run with `seed` (None when the plan has no synthetic data)."""
     from vposebench.datasets.synthetic.config import preset as synth_preset
 
-    return dataclasses.replace(synth_preset(preset.synth), seed=seed, **dict(preset.synth_overrides))
+    if experiments.synthetic is None:
+        return None
+    return dataclasses.replace(synth_preset(experiments.synthetic.preset), seed=seed,
+                               **dict(experiments.synthetic.overrides))
 
 
-def method_config(job: TrainJob) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class DataPlace:
+    """Where a plan's dataset lies in this run and its content key."""
+
+    root: Path
+    content: str  # the synthetic config hash, or the folder's fingerprint
+    block: dict[str, Any]  # what a record's `dataset` block says of the data
+
+    def split(self, dataset: DatasetPlan, split: str | None, stride: int = 1) -> DatasetSpec:
+        return DatasetSpec(dataset.adapter, str(self.root), split, stride, dataset.options)
+
+
+def data_places(experiments: ExperimentPlan, synth: SynthConfig | None,
+                data_root: Path | None) -> dict[str, DataPlace]:
+    """Each of the plan's datasets: its folder and content key."""
+    places = {}
+    for name, dataset in experiments.datasets.items():
+        if dataset.synthetic is not None:
+            assert synth is not None and data_root is not None
+            places[name] = DataPlace(data_root / dataset.synthetic, synth.config_hash(),
+                                     {"generator": synth.config_hash(), "synth_preset_seed": synth.seed})
+        else:
+            assert dataset.root is not None
+            fingerprint = folder_fingerprint(dataset.root)
+            places[name] = DataPlace(Path(dataset.root), fingerprint, {"fingerprint": fingerprint})
+    return places
+
+
+def skeleton_of(dataset: DatasetPlan) -> Skeleton:
+    """The joint set of a plan's dataset (its adapter's)."""
+    from .registry import DATASETS
+
+    return DATASETS.get(dataset.adapter).skeleton
+
+
+def method_config(spec: ModelSpec, dataset: DatasetPlan) -> dict[str, Any]:
     """The method's full config as the method itself sets it: defaults, its size preset and the
     values it derives when built (e.g. PTM's heads and embedding width). Built once on the
     protocol's skeleton, on the CPU (a tiny model in milliseconds, a paper-size one in about a
-    second), because only the method knows what it derives."""
+    second), because only the method knows what it derives. A checkpoint file's config is its
+    own, changed by the model's settings."""
+    from .checkpoint import load_checkpoint
+    from .errors import UserError
     from .interface import build_method
-    from .registry import DATASETS
 
-    skeleton = DATASETS.get(PROTOCOLS[job.protocol].dataset).skeleton
-    return build_method(job.method, skeleton, **dict(job.settings)).config.to_dict()
+    skeleton = skeleton_of(dataset)
+    if spec.kind != "checkpoint":
+        return build_method(spec.method, skeleton, **{**spec.settings, **spec.files}).config.to_dict()
+    checkpoint = load_checkpoint(spec.checkpoint)
+    if checkpoint.method != spec.method:
+        raise UserError(f"holds method {checkpoint.method!r}, the plan's model {spec.name!r} is "
+                        f"{spec.method!r}", path=spec.checkpoint, field="method")
+    if not checkpoint.complete:
+        raise UserError(f"training stopped at step {checkpoint.step}; finish it first",
+                        path=spec.checkpoint, field="complete")
+    if checkpoint.skeleton.joints != skeleton.joints:
+        raise UserError(f"trained on joint set {checkpoint.skeleton.name!r}, the plan's protocol "
+                        f"{spec.protocol!r} uses {skeleton.name!r}", path=spec.checkpoint,
+                        field="skeleton")
+    return checkpoint.build("cpu", source=spec.checkpoint, **spec.settings).config.to_dict()
 
 
-def plan_models(preset: Preset, options: RunOptions, data_hash: str) -> dict[str, ModelPlan]:
-    """Every training job with its recipe, cache key and configs (start models first)."""
+def described_config(spec: ModelSpec, config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with each setting that names one of the model's files given by its content
+    (file:<sha256>), as records and keys hold it."""
+    return {k: FILE_REF + file_digest(spec.files[k]) if k in spec.files else v
+            for k, v in config.items()}
+
+
+def plan_models(experiments: ExperimentPlan, options: RunOptions,
+                places: dict[str, DataPlace]) -> dict[str, ModelPlan]:
+    """Every model with its recipe, cache key and configs (start models first)."""
     from .training import TrainConfig
 
     models: dict[str, ModelPlan] = {}
 
-    def plan(job: TrainJob) -> ModelPlan:
-        if job.name in models:
-            return models[job.name]
-        init = plan(preset.job(job.init_from)) if job.init_from else None
-        train = TrainConfig.from_dict({**job.train, "seed": options.seed,
-                                       "init_checkpoint": None if init is None else init.reference})
-        config = method_config(job)
-        recipe = content_hash({"method": job.method, "config": config,
-                               "train": train.to_dict(), "protocol": job.protocol, "data": data_hash})
-        key = content_hash({"recipe": recipe, "code": code_fingerprint(TRAINING_CODE)})
-        models[job.name] = ModelPlan(
-            job, recipe, key, options.cache / "checkpoints" / f"{job.name}-{key}.ckpt",
-            config, train.to_dict(), job.init_from)
-        return models[job.name]
+    def plan(spec: ModelSpec) -> ModelPlan:
+        if spec.name in models:
+            return models[spec.name]
+        protocol = experiments.protocols[spec.protocol]
+        dataset = experiments.datasets[protocol.dataset]
+        place = places[protocol.dataset]
+        train_data = place.split(dataset, protocol.train_split)
+        init = plan(experiments.model(spec.init_from)) if spec.init_from else None
+        config = described_config(spec, method_config(spec, dataset))
+        if spec.kind == "train":
+            train = TrainConfig.from_dict({**spec.train, "seed": options.seed,
+                                           "init_checkpoint": None if init is None else init.reference})
+            train_config: dict[str, Any] | None = train.to_dict()
+            recipe = content_hash({"method": spec.method, "config": config, "train": train_config,
+                                   "protocol": spec.protocol, "data": place.content})
+            key = content_hash({"recipe": recipe, "code": code_fingerprint(TRAINING_CODE)})
+            checkpoint: Path | None = options.cache / "checkpoints" / f"{spec.name}-{key}.ckpt"
+        elif spec.kind == "checkpoint":
+            train_config = {"checkpoint": FILE_REF + file_digest(spec.checkpoint)}
+            recipe = key = content_hash({"method": spec.method, "config": config, **train_config})
+            checkpoint = Path(spec.checkpoint)
+        else:
+            train_config, checkpoint = None, None
+            recipe = key = content_hash({"method": spec.method, "config": config})
+        models[spec.name] = ModelPlan(spec, recipe, key, checkpoint, config, train_config,
+                                      spec.init_from, train_data, skeleton_of(dataset).name)
+        return models[spec.name]
 
-    for job in preset.jobs:
-        plan(job)
+    for spec in experiments.models:
+        plan(spec)
     return models
 
 
-def _gt_folder(options: RunOptions, data_root: Path, protocol_name: str, stride: int) -> tuple[Path, bool]:
+def _gt_folder(options: RunOptions, experiments: ExperimentPlan, place: DataPlace,
+               protocol_name: str, stride: int) -> tuple[Path, bool]:
     """Where the metric's GT lies, and whether it must be converted from the test split."""
-    plan = PROTOCOLS[protocol_name]
-    if plan.dataset == "synthetic" and stride == 1:
-        return data_root / "annotations" / plan.test_split, False
-    return (options.cache / "gt" / f"{protocol_name}-s{stride}-{data_root.name}-"
+    protocol = experiments.protocols[protocol_name]
+    dataset = experiments.datasets[protocol.dataset]
+    if dataset.adapter == "synthetic" and dataset.synthetic == "" and stride == 1:
+        return place.root / "annotations" / protocol.test_split, False
+    return (options.cache / "gt" / f"{protocol_name}-s{stride}-{place.content}-"
             f"{code_fingerprint(EVALUATION_CODE)}"), True
 
 
-def make_plan(preset: Preset, options: RunOptions) -> RunPlan:
-    """The run's plan; see the module docstring."""
-    synth = synth_config(preset, options.seed)
-    data_hash = synth.config_hash()
-    data_root = options.cache / "synthetic" / data_hash
-    models = plan_models(preset, options, data_hash)
+def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
+    """The run's plan for seed `options.seed`; see the module docstring."""
+    synth = synth_config(experiments, options.seed)
+    data_root = None if synth is None else options.cache / "synthetic" / synth.config_hash()
+    places = data_places(experiments, synth, data_root)
+    models = plan_models(experiments, options, places)
     groups: dict[str, dict[str, Any]] = {}
-    for entry in preset.entries:
-        model = models[entry.job]
-        protocol_name = model.job.protocol
-        protocol = preset.protocol(protocol_name, entry.stride)
+    for entry in experiments.entries:
+        model = models[entry.model]
+        protocol_name = model.spec.protocol
+        protocol = experiments.protocol(protocol_name, entry.temporal_stride, entry.temporal_input)
         # an override equal to the model's own config value is no change, so "PTM" and "PTM
         # capacity 16" (the default capacity) share one prediction set and one record
         changes = {k: v for k, v in entry.overrides.items() if model.method_config.get(k) != v}
@@ -214,28 +319,28 @@ def make_plan(preset: Preset, options: RunOptions) -> RunPlan:
     evaluations = []
     for key, g in groups.items():
         model, protocol, name = g["model"], g["protocol"], g["name"]
-        plan = PROTOCOLS[name]
+        plan = experiments.protocols[name]
+        dataset = experiments.datasets[plan.dataset]
+        place = places[plan.dataset]
         stride = protocol.temporal_stride
         compared = tuple(dict.fromkeys(by_label[(e.compare_to, stride)] for e in g["entries"]
                                        if e.compare_to is not None))
         config = {**model.method_config, **g["changes"], "train": model.train_config}
-        gt, converted = _gt_folder(options, data_root, name, stride)
+        gt, converted = _gt_folder(options, experiments, place, name, stride)
         evaluation_key = content_hash({"predictions": key, "protocol": protocol.to_dict(),
                                        "compared": compared, "seed": options.seed,
                                        "code": code_fingerprint(EVALUATION_CODE)})
         evaluations.append(EvaluationPlan(
             key=key, model=model, overrides=g["changes"], entries=tuple(g["entries"]),
-            protocol=protocol,
-            dataset=DatasetSpec(plan.dataset, str(data_root / plan.subdir), plan.test_split, stride),
-            predictions=options.cache / "predictions" / f"{model.job.name}-{key}",
+            protocol=protocol, dataset=place.split(dataset, plan.test_split, stride),
+            predictions=options.cache / "predictions" / f"{model.spec.name}-{key}",
             gt=gt, gt_converted=converted,
             config=config,
-            record_key=record_key(model.job.method, config, plan.dataset, plan.test_split, protocol,
-                                  options.seed),
+            record_key=record_key(model.spec.method, config, dataset.adapter, plan.test_split,
+                                  protocol, options.seed),
             evaluation=options.cache / "evaluations" / f"{key}-{evaluation_key}.json",
             speed=options.cache / "speed" / f"{key}-{content_hash(protocol.timing_part())}.json",
             compared=compared,
-            dataset_block={"name": plan.dataset, "split": plan.test_split, "generator": data_hash,
-                           "synth_preset_seed": synth.seed},
+            dataset_block={"name": dataset.adapter, "split": plan.test_split, **place.block},
         ))
-    return RunPlan(preset, options, synth, data_root, models, tuple(evaluations))
+    return RunPlan(experiments, options, synth, data_root, models, tuple(evaluations))

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .atomic import atomic_write, write_json
-from .experiments import PROTOCOLS
 from .formats import load_json
 from .plan import COMPLETE, EvaluationPlan, ModelPlan, RunOptions
 from .protocols import TrackerSettings
@@ -50,12 +49,11 @@ def _final_loss(losses: list[float]) -> float | None:
     return float(np.mean(losses[-20:])) if losses else None
 
 
-def train_model(model: ModelPlan, init: ModelPlan | None, data_root: str, options: RunOptions) -> dict:
+def train_model(model: ModelPlan, init: ModelPlan | None, options: RunOptions) -> dict:
     """Train one model (resuming a partial run); write the checkpoint and its report."""
     import torch
 
     from .checkpoint import load_checkpoint
-    from .registry import DATASETS
     from .training import TrainConfig, train
 
     torch.set_num_threads(options.threads)
@@ -64,10 +62,8 @@ def train_model(model: ModelPlan, init: ModelPlan | None, data_root: str, option
         report = {"steps": checkpoint.step, "resumed_from": None, "seconds": None,
                   "final_loss": _final_loss(checkpoint.losses), "idle_steps": None}
     else:
-        plan = PROTOCOLS[model.job.protocol]
-        dataset = DATASETS.get(plan.dataset)(str(Path(data_root) / plan.subdir), plan.train_split)
-        result = train(model.job.method, dataset, model.checkpoint,
-                       method_settings=dict(model.job.settings),
+        result = train(model.spec.method, model.train_data.open(), model.checkpoint,
+                       method_settings=dict(model.spec.settings),
                        config=TrainConfig.from_dict(model.train_config), device=options.device,
                        init_file=None if init is None else init.checkpoint)
         report = {"steps": result.steps, "resumed_from": result.resumed_from,
@@ -97,36 +93,54 @@ def read_marker(folder: Path) -> dict[str, Any]:
     return load_json(folder / COMPLETE)
 
 
-def predict(ev: EvaluationPlan, options: RunOptions) -> dict[str, Any]:
-    """Predict the test split with the model (loaded once) under the evaluation's protocol.
+def model_summary(ev: EvaluationPlan, method: Any) -> dict[str, Any]:
+    """What a prediction marker says of the model. A trained model: its checkpoint's configs,
+    step, final loss and weights digest. A checkpoint file or an untrained method: the config
+    it ran with (inference-time overrides applied, files by content) and its weights digest
+    (None for a method without torch weights)."""
+    from .checkpoint import load_checkpoint
+    from .plan import described_config
 
-    The marker written last records the checkpoint's configs, step, final loss and weights
-    digest, and the tracker and box source the runner really used, so the record stage never
-    opens the checkpoint.
+    if ev.model.trained:
+        checkpoint = load_checkpoint(ev.model.checkpoint)
+        return {"file": ev.model.checkpoint.name, "config": checkpoint.config,
+                "train_config": checkpoint.train_config, "step": checkpoint.step,
+                "final_loss": _final_loss(checkpoint.losses),
+                "weights_sha256": weights_digest(checkpoint.model)}
+    state = method.state_dict()
+    return {"file": None if ev.model.checkpoint is None else ev.model.checkpoint.name,
+            "config": described_config(ev.model.spec, method.config.to_dict()),
+            "train_config": ev.model.train_config, "step": None, "final_loss": None,
+            "weights_sha256": weights_digest(state) if state else None}
+
+
+def predict(ev: EvaluationPlan, options: RunOptions) -> dict[str, Any]:
+    """Predict the test split with the model (built once) under the evaluation's protocol.
+
+    The marker written last records the model's configs (a checkpoint's step, final loss and
+    weights digest), and the tracker and box source the runner really used, so the record
+    stage never opens the checkpoint. With the protocol's shuffled temporal input each video
+    runs as the shuffled control (`vposebench.shuffle`).
     """
     import torch
 
-    from .checkpoint import load_checkpoint
-    from .runner import run_shard
+    from .runner import donors_for, run_shard
 
     marker = ev.predictions / COMPLETE
     if marker.is_file():
         return read_marker(ev.predictions)
     torch.set_num_threads(options.threads)
     spec = ev.run_spec(options)
-    checkpoint = load_checkpoint(ev.model.checkpoint)
-    method = checkpoint.build(torch.device(options.device), source=ev.model.checkpoint, **ev.overrides)
+    method = spec.method.build()
     tracker = spec.tracker()
     names = spec.dataset.open().video_names()
-    stats = run_shard(spec, names, method=method)
+    stats = run_shard(spec, names, donors_for(spec, names), method=method)
     summary = {
-        "checkpoint": {"file": ev.model.checkpoint.name, "config": checkpoint.config,
-                       "train_config": checkpoint.train_config, "step": checkpoint.step,
-                       "final_loss": _final_loss(checkpoint.losses),
-                       "weights_sha256": weights_digest(checkpoint.model)},
+        "checkpoint": model_summary(ev, method),
         "overrides": ev.overrides,
         "used": {"tracker": dataclasses.asdict(TrackerSettings.of(tracker)),
-                 "boxes": spec.boxes().describe(), "temporal_stride": spec.dataset.stride},
+                 "boxes": spec.boxes().describe(), "temporal_stride": spec.dataset.stride,
+                 "temporal_input": spec.protocol.temporal_input},
         "videos": stats.videos, "frames": stats.frames,
     }
     with atomic_write(marker) as handle:

@@ -35,7 +35,7 @@ import torch
 
 from vposebench.atomic import write_json
 from vposebench.checkpoint import Checkpoint, save_checkpoint
-from vposebench.experiments import PROTOCOLS
+from vposebench.experiments import get_preset
 from vposebench.interface import build_method
 from vposebench.protocols import SpeedSettings
 from vposebench.provenance import collect
@@ -156,7 +156,7 @@ def speed_pass(data: Path, work: Path, plan: Plan) -> list[dict[str, Any]]:
                          DatasetSpec(SPLITS[model.protocol][0], str(dataset.root),
                                      dataset.split),
                          tuple(dataset.video_names()[:1 if plan.tiny else 2]),
-                         dataclasses.replace(PROTOCOLS[model.protocol].protocol,
+                         dataclasses.replace(get_preset("default").protocols[model.protocol].protocol,
                                              speed=SpeedSettings(repeats=1 if plan.tiny else 3)))
         speed = measure_speed(spec)
         out.append({"label": model.label, "method": model.method,

@@ -106,14 +106,13 @@ import json, sys
 from pathlib import Path
 import vposebench
 from helpers.tiny_preset import PRESET, plan_keys
-from helpers.tiny_preset import plan_keys
 from vposebench.datasets.synthetic.stats import SUBSETS
 from vposebench.graph import build_graph
 from vposebench.pipeline import Pipeline, RunOptions
 from vposebench.results_store import ResultsStore
 cache, results = Path(sys.argv[1]), Path(sys.argv[2])
 pipeline = Pipeline(PRESET, RunOptions(cache=cache, results=results, workers=1))
-plan = pipeline.plan()
+plan = pipeline.plans()[0]
 jobs = [j.key for j in build_graph(plan, ResultsStore(results)).jobs]
 result = pipeline.run()
 print(json.dumps({"package": vposebench.__file__, "keys": plan_keys(plan), "jobs": jobs,

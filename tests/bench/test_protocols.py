@@ -7,7 +7,7 @@ import pytest
 
 from vposebench.box_sources import GTBoxes, JitteredGTBoxes
 from vposebench.errors import UserError
-from vposebench.experiments import PRESETS, PROTOCOLS
+from vposebench.experiments import get_preset, preset_names
 from vposebench.metrics.pck import PCKMetric, PCKOptions
 from vposebench.protocols import BoxSettings, Protocol, SpeedSettings, TrackerSettings
 
@@ -28,7 +28,9 @@ def test_json_block_round_trip_and_unknown_fields():
 def test_preset_protocols_use_the_metric_option_names():
     """What a record says about the metric is what the metric was built with: PCK options are
     exactly PCKOptions' fields (`normaliser: box`, not 'bbox')."""
-    for plan in PROTOCOLS.values():
+    plans = [plan for name in preset_names() for plan in get_preset(name).protocols.values()]
+    assert {plan.metric for plan in plans} == {"posetrack", "pck"}
+    for plan in plans:
         metric = plan.protocol.build_metric()
         if plan.metric == "pck":
             assert isinstance(metric, PCKMetric)
@@ -36,10 +38,10 @@ def test_preset_protocols_use_the_metric_option_names():
             assert set(plan.protocol.metric_options) == {f.name for f in dataclasses.fields(PCKOptions)}
         else:
             assert plan.protocol.metric_options == {"mode": metric.mode}
-    preset = PRESETS["quick"]
-    full = preset.protocol("jhmdb", 4)
-    assert full.temporal_stride == 4 and full.tracker.iou_threshold == 0.0
-    assert full.intervals.resamples == preset.bootstrap and full.speed == preset.speed
+    preset = get_preset("quick")
+    full = preset.protocol("jhmdb", 4, "shuffled")
+    assert (full.temporal_stride, full.temporal_input, full.tracker.iou_threshold) == (4, "shuffled", 0.0)
+    assert full.intervals.resamples == 200 and full.speed == SpeedSettings(videos=1)
 
 
 def test_tracker_and_boxes_are_built_from_the_settings():

@@ -10,15 +10,14 @@ import shutil
 import stat
 
 import pytest
-from helpers.tiny_preset import PRESET
+from helpers.tiny_preset import PLAN_FILE
 
-from vposebench import cli, experiments
+from vposebench import cli
 
 
 @pytest.fixture
 def in_checkout(tmp_path, monkeypatch, tiny_run):
-    """A working folder with the tiny preset registered as `test` and a copy of its cache."""
-    monkeypatch.setitem(experiments.PRESETS, "test", PRESET)
+    """A working folder with a copy of the tiny plan's cache."""
     monkeypatch.chdir(tmp_path)
     shutil.copytree(tiny_run.options.cache, tmp_path / "cache")
     previous = os.umask(0o022)
@@ -27,14 +26,14 @@ def in_checkout(tmp_path, monkeypatch, tiny_run):
 
 
 def test_run_writes_runs_by_default_and_the_reference_only_when_asked(in_checkout, capsys):
-    assert cli.main(["run", "--preset", "test", "--cache", "cache", "--quiet"]) == 0
+    assert cli.main(["run", "--plan", str(PLAN_FILE), "--cache", "cache", "--quiet"]) == 0
     assert not (in_checkout / "results").exists()
     records = sorted((in_checkout / "runs" / "test" / "records").glob("*.json"))
     assert len(records) == 7
     assert {stat.S_IMODE(p.stat().st_mode) for p in records} == {0o644}
     assert "7 records written" in capsys.readouterr().out
 
-    assert cli.main(["run", "--preset", "test", "--cache", "cache", "--quiet", "--write-reference"]) == 0
+    assert cli.main(["run", "--plan", str(PLAN_FILE), "--cache", "cache", "--quiet", "--write-reference"]) == 0
     reference = in_checkout / "results" / "test" / "records"
     assert sorted(p.name for p in reference.glob("*.json")) == [p.name for p in records]
     assert "wrote the reference results/test" in capsys.readouterr().out
@@ -43,10 +42,10 @@ def test_run_writes_runs_by_default_and_the_reference_only_when_asked(in_checkou
     stale["seed"] = 7  # a record of another version of the preset
     stale.pop("key")
     (reference / "stale.json").write_text(json.dumps(stale))
-    assert cli.main(["run", "--preset", "test", "--cache", "cache", "--quiet", "--write-reference"]) == 0
+    assert cli.main(["run", "--plan", str(PLAN_FILE), "--cache", "cache", "--quiet", "--write-reference"]) == 0
     out = capsys.readouterr().out
     assert "0 records written, 7 up to date" in out
-    assert f"removed 1 records this preset no longer makes:\n  {stale['label']} (stale)" in out
+    assert f"removed 1 records this plan no longer makes:\n  {stale['label']} (stale)" in out
     assert not (reference / "stale.json").exists()
 
 
@@ -76,4 +75,4 @@ def test_check_passes_on_a_rerun_and_fails_on_a_doctored_record(in_checkout, tin
 def test_check_refuses_a_reference_of_another_preset(in_checkout, tiny_run, capsys):
     shutil.copytree(tiny_run.options.results, in_checkout / "results" / "quick")
     assert cli.main(["check", "--preset", "quick", "--quiet"]) == 2
-    assert "run.json: preset: was made by preset 'test', not 'quick'" in capsys.readouterr().err
+    assert "run.json: preset: was made by plan 'test', not the preset 'quick'" in capsys.readouterr().err

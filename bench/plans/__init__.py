@@ -1,0 +1,1 @@
+"""The built-in experiment plans (`vposebench run --preset NAME`): TOML files, docs/plans.md."""
