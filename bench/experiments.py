@@ -7,8 +7,9 @@ and `--plan FILE` load the same way.
 
 A *model* is trained (a method config on a protocol's training split, optionally initialised
 from another model: the controls and ``prior`` are fitted this way from a baseline), loaded
-from a checkpoint file, or built from its settings alone (a method that needs no training,
-e.g. ``blazepose``, or ``onnx`` with its model file). An *entry* evaluates one model on its
+from a checkpoint file, exported (an ``onnx`` model the run exports from another model's
+per-frame network), or built from its settings alone (a method that needs no training, e.g.
+``blazepose``, or ``onnx`` with its model file). An *entry* evaluates one model on its
 protocol's test split, possibly with inference-time config changes, temporal downsampling or
 the shuffled temporal input, and becomes one result record; its tags place it in the paper
 tables and `compare_to` names the entry a paired-bootstrap difference is computed against.
@@ -79,13 +80,22 @@ class ModelSpec:
     checkpoint: str | None = None  # a checkpoint file (absolute path), keyed by its content
     #: settings that name files (e.g. onnx `model`): absolute paths, keyed by content
     files: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: an `onnx` model whose file the run exports from this model's per-frame network
+    export_from: str | None = None
 
     @property
     def kind(self) -> str:
-        """"train", "checkpoint" or "untrained"."""
+        """"train", "checkpoint", "export" or "untrained"."""
         if self.checkpoint is not None:
             return "checkpoint"
+        if self.export_from is not None:
+            return "export"
         return "train" if self.train is not None else "untrained"
+
+    @property
+    def source(self) -> str | None:
+        """The model this one is made from (trained from or exported from)."""
+        return self.init_from or self.export_from
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,7 +144,7 @@ class ExperimentPlan:
         raise KeyError(name)
 
     def select_methods(self, methods: list[str]) -> ExperimentPlan:
-        """Only the entries of these methods, and the models they need (with their init models)."""
+        """Only the entries of these methods, and the models they need (with the models they start or are exported from)."""
         known = sorted({m.method for m in self.models})
         unknown = [m for m in methods if m not in known]
         if unknown:
@@ -146,7 +156,7 @@ class ExperimentPlan:
             name: str | None = entry.model
             while name is not None and name not in needed:
                 needed.add(name)
-                name = self.model(name).init_from
+                name = self.model(name).source
         labels = {e.label for e in entries}
         entries = tuple(e if e.compare_to in labels else dataclasses.replace(e, compare_to=None)
                         for e in entries)

@@ -28,6 +28,8 @@ PREDICTION_CODE = (
     "vposebench.datasets.base", "vposebench.datasets.synthetic.dataset",
     "vposebench.datasets.jhmdb", "vposebench.datasets.penn_action",
 )
+#: what an exported model file depends on (the export stage and the exported network's code)
+EXPORT_CODE = ("vposebench.stages", "vposebench.methods", "vposebench.checkpoint", "vposebench.interface")
 EVALUATION_CODE = (
     "vposebench.metrics", "vposebench.bootstrap", "vposebench.formats", "vposebench.records",
     "vposebench.datasets.convert", "vposebench.datasets.views", "vposebench.datasets.jhmdb",

@@ -1,7 +1,7 @@
 """A run's plan as a graph of jobs (`vposebench.jobs`): what is missing, and what it needs.
 
 A job whose output is already in the cache is left out: the data when its manifest matches,
-a model when its training report exists, predictions and converted GT when their folder is
+a model when its training report exists (an exported model when its file exists), predictions and converted GT when their folder is
 complete, an evaluation when its output exists (unless forced). A record is made again when
 it is missing, was made by other code, or this cache lacks its predictions (so a fresh clone
 recomputes committed records instead of trusting them), and always with `force`; a record
@@ -17,14 +17,14 @@ from .evaluation import evaluate
 from .jobs import Job
 from .plan import COMPLETE, EvaluationPlan, ModelPlan, RunPlan
 from .results_store import ResultsStore
-from .stages import convert_gt, generate_data, predict, time_method, train_model
+from .stages import convert_gt, export_model, generate_data, predict, time_method, train_model
 
 #: rough seconds on one 2-core CPU with the tiny models, for the time-left estimate: per
 #: training step, per predicted frame, and per job (a training job also loads its data)
 TRAIN_STEP_S = {"baseline": 0.07, "ptm": 0.25, "tfc": 0.08, "refine": 0.08}
 TRAIN_SETUP_S = 10.0
 PREDICT_FRAME_S = 0.03
-TIME_S, EVALUATE_S, COMPARE_S, RECORD_S, CONVERT_S = 10.0, 3.0, 2.0, 1.0, 2.0
+TIME_S, EVALUATE_S, COMPARE_S, RECORD_S, CONVERT_S, EXPORT_S = 10.0, 3.0, 2.0, 1.0, 2.0, 5.0
 
 
 @dataclasses.dataclass
@@ -80,9 +80,14 @@ def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
                 label=f"synthetic data (seed {synth.seed})"))
 
     def model_key(model: ModelPlan) -> str:
-        return f"train:{model.key}"
+        """The job that makes the model's file (none for a file the plan gives)."""
+        return f"{'export' if model.exported else 'train'}:{model.key}"
 
     for model in plan.models.values():  # start models come first in the plan
+        if model.exported is not None and not model.exported.is_file():
+            source = plan.models[model.init]
+            add(Job(model_key(model), "export", export_model, (model, source),
+                    deps=(model_key(source),), estimate_s=EXPORT_S, label=model.spec.name))
         if not model.trained or model.stats.is_file():
             continue
         init = plan.models[model.init] if model.init else None

@@ -20,8 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .experiments import DatasetPlan, Entry, ExperimentPlan, ModelSpec
-from .fingerprint import EVALUATION_CODE, PREDICTION_CODE, TRAINING_CODE, code_fingerprint
+from .fingerprint import (
+    EVALUATION_CODE,
+    EXPORT_CODE,
+    PREDICTION_CODE,
+    TRAINING_CODE,
+    code_fingerprint,
+)
 from .hashing import content_hash, file_digest, folder_fingerprint
+from .plan_file import EXPORT_SETTING
 from .protocols import Protocol
 from .records import record_key
 from .runner import DatasetSpec, MethodSpec, RunSpec
@@ -36,6 +43,8 @@ if TYPE_CHECKING:
 CHECKPOINT_REF = "checkpoint:"
 #: how a record's config names a file a plan gave (followed by its sha256)
 FILE_REF = "file:"
+#: how it names a file the run exports (followed by the recipe of the exported model)
+EXPORT_REF = "export:"
 #: the marker a finished output folder holds (predictions, converted GT)
 COMPLETE = ".complete"
 
@@ -70,6 +79,19 @@ class ModelPlan:
     init: str | None  # the model it starts from
     train_data: DatasetSpec  # the protocol's training split
     skeleton: str  # the built-in skeleton it predicts
+    #: settings that name files, as records and keys give them: file:<sha256> for a plan's
+    #: file, export:<recipe> for a file this run exports
+    file_refs: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def exported(self) -> Path | None:
+        """The file an export job writes (None unless the model is exported)."""
+        return Path(self.spec.files[self.spec_setting]) if self.spec.kind == "export" else None
+
+    @property
+    def spec_setting(self) -> str:
+        """The setting an exported model's file goes to."""
+        return EXPORT_SETTING[self.spec.method]
 
     @property
     def trained(self) -> bool:
@@ -217,9 +239,11 @@ def method_config(spec: ModelSpec, dataset: DatasetPlan) -> dict[str, Any]:
     own, changed by the model's settings."""
     from .checkpoint import load_checkpoint
     from .errors import UserError
-    from .interface import build_method
+    from .interface import build_method, method_class
 
     skeleton = skeleton_of(dataset)
+    if spec.kind == "export":  # the file is made later: the config as the settings give it
+        return method_class(spec.method).config_class.build({**spec.settings, **spec.files}).to_dict()
     if spec.kind != "checkpoint":
         return build_method(spec.method, skeleton, **{**spec.settings, **spec.files}).config.to_dict()
     checkpoint = load_checkpoint(spec.checkpoint)
@@ -236,11 +260,10 @@ def method_config(spec: ModelSpec, dataset: DatasetPlan) -> dict[str, Any]:
     return checkpoint.build("cpu", source=spec.checkpoint, **spec.settings).config.to_dict()
 
 
-def described_config(spec: ModelSpec, config: dict[str, Any]) -> dict[str, Any]:
-    """`config` with each setting that names one of the model's files given by its content
-    (file:<sha256>), as records and keys hold it."""
-    return {k: FILE_REF + file_digest(spec.files[k]) if k in spec.files else v
-            for k, v in config.items()}
+def described_config(model: ModelPlan, config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with each setting that names a file given by content (`ModelPlan.file_refs`),
+    as records and keys hold it."""
+    return {k: model.file_refs.get(k, v) for k, v in config.items()}
 
 
 def plan_models(experiments: ExperimentPlan, options: RunOptions,
@@ -258,7 +281,17 @@ def plan_models(experiments: ExperimentPlan, options: RunOptions,
         place = places[protocol.dataset]
         train_data = place.split(dataset, protocol.train_split)
         init = plan(experiments.model(spec.init_from)) if spec.init_from else None
-        config = described_config(spec, method_config(spec, dataset))
+        refs = {k: FILE_REF + file_digest(path) for k, path in spec.files.items()}
+        if spec.kind == "export":
+            source = plan(experiments.model(spec.export_from))
+            setting = EXPORT_SETTING[spec.method]
+            refs[setting] = EXPORT_REF + source.recipe
+            recipe = content_hash({"method": spec.method, "settings": spec.settings,
+                                   "export_from": source.recipe})
+            key = content_hash({"recipe": recipe, "code": code_fingerprint(EXPORT_CODE)})
+            spec = dataclasses.replace(spec, files={
+                setting: str(options.cache / "exports" / f"{spec.name}-{key}.onnx")})
+        config = {k: refs.get(k, v) for k, v in method_config(spec, dataset).items()}
         if spec.kind == "train":
             train = TrainConfig.from_dict({**spec.train, "seed": options.seed,
                                            "init_checkpoint": None if init is None else init.reference})
@@ -271,11 +304,13 @@ def plan_models(experiments: ExperimentPlan, options: RunOptions,
             train_config = {"checkpoint": FILE_REF + file_digest(spec.checkpoint)}
             recipe = key = content_hash({"method": spec.method, "config": config, **train_config})
             checkpoint = Path(spec.checkpoint)
+        elif spec.kind == "export":
+            train_config, checkpoint = None, None
         else:
             train_config, checkpoint = None, None
             recipe = key = content_hash({"method": spec.method, "config": config})
         models[spec.name] = ModelPlan(spec, recipe, key, checkpoint, config, train_config,
-                                      spec.init_from, train_data, skeleton_of(dataset).name)
+                                      spec.source, train_data, skeleton_of(dataset).name, refs)
         return models[spec.name]
 
     for spec in experiments.models:

@@ -288,7 +288,10 @@ def _protocol_object(r: _Reader, fields: dict[str, Any], field: str) -> Protocol
     return protocol
 
 
-MODEL_KEYS = ("name", "method", "protocol", "settings", "train", "init_from", "checkpoint", "files")
+MODEL_KEYS = ("name", "method", "protocol", "settings", "train", "init_from", "checkpoint", "files",
+              "export_from")
+#: methods a plan can export another model to: method -> the setting that names the file
+EXPORT_SETTING = {"onnx": "model"}
 
 
 def _models(r: _Reader, data: Any, protocols: dict[str, ProtocolPlan],
@@ -303,20 +306,21 @@ def _models(r: _Reader, data: Any, protocols: dict[str, ProtocolPlan],
         if names.index(model.name) != i:
             raise r.error(f"models[{i}].name", f"{model.name!r} is used twice")
     for i, model in enumerate(models):
+        key = "init_from" if model.init_from is not None else "export_from"
         seen = [model.name]
         current = model
-        while current.init_from is not None:
-            if current.init_from not in names:
-                raise r.error(f"models[{names.index(current.name)}].init_from",
-                              f"no model {current.init_from!r} in the plan")
-            if current.init_from in seen:
-                raise r.error(f"models[{i}].init_from", "models initialise each other in a "
-                              f"cycle: {' -> '.join([*seen, current.init_from])}")
-            seen.append(current.init_from)
-            current = models[names.index(current.init_from)]
-        if model.init_from is not None and models[names.index(model.init_from)].kind == "untrained":
-            raise r.error(f"models[{i}].init_from", f"model {model.init_from!r} has no checkpoint "
-                          "to start from (it is neither trained nor loaded)")
+        while current.source is not None:
+            if current.source not in names:
+                raise r.error(f"models[{names.index(current.name)}].{key}",
+                              f"no model {current.source!r} in the plan")
+            if current.source in seen:
+                raise r.error(f"models[{i}].{key}", "models are made from each other in a "
+                              f"cycle: {' -> '.join([*seen, current.source])}")
+            seen.append(current.source)
+            current = models[names.index(current.source)]
+        if model.source is not None and models[names.index(model.source)].kind not in ("train", "checkpoint"):
+            raise r.error(f"models[{i}].{key}", f"model {model.source!r} has no checkpoint to "
+                          "start from (it is neither trained nor loaded)")
     return tuple(models)
 
 
@@ -343,6 +347,16 @@ def _model(r: _Reader, data: dict[str, Any], field: str,
     overlap = sorted(set(files) & set(settings))
     if overlap:
         raise r.error(f"{field}.files.{overlap[0]}", "is also in settings: give it once")
+    export_from = r.value(data, "export_from", field, str)
+    exported = {}
+    if export_from is not None:
+        if method not in EXPORT_SETTING:
+            raise r.error(f"{field}.export_from", f"only {', '.join(EXPORT_SETTING)} models are "
+                          f"exported, not {method!r}")
+        for key in ("train", "init_from", "checkpoint", "files"):
+            if key in data:
+                raise r.error(f"{field}.{key}", "an exported model has its file from `export_from`")
+        exported = {EXPORT_SETTING[method]: str(r.path)}  # a stand-in for the checks below
     config_class = getattr(cls, "config_class", None)
     if config_class is not None:
         known = config_class.field_names()
@@ -352,7 +366,7 @@ def _model(r: _Reader, data: dict[str, Any], field: str,
                 raise r.error(f"{field}.{where}.{key}", f"unknown setting of method {method!r} "
                               f"(known: {', '.join(known)})")
         try:
-            config_class.build({**{k: _tuples(v) for k, v in settings.items()}, **files})
+            config_class.build({**{k: _tuples(v) for k, v in settings.items()}, **files, **exported})
         except UserError as exc:
             raise r.wrap(exc, f"{field}.settings") from None
     train = data.get("train")
@@ -378,11 +392,11 @@ def _model(r: _Reader, data: dict[str, Any], field: str,
         except UserError as exc:
             raise r.wrap(exc, f"{field}.train") from None
         train = {k: _tuples(v) for k, v in train.items()}
-    elif checkpoint is None and is_trainable(cls):
+    elif checkpoint is None and export_from is None and is_trainable(cls):
         raise r.error(field, f"method {method!r} learns its weights: give `train` (a training "
                       "recipe) or `checkpoint` (a file)")
     return ModelSpec(name, method, protocol, {k: _tuples(v) for k, v in settings.items()},
-                     train, init_from, checkpoint, files)
+                     train, init_from, checkpoint, files, export_from)
 
 
 ENTRY_KEYS = ("label", "model", "overrides", "temporal_stride", "temporal_input", "tags",

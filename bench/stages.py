@@ -73,6 +73,28 @@ def train_model(model: ModelPlan, init: ModelPlan | None, options: RunOptions) -
     return report
 
 
+def export_model(model: ModelPlan, source: ModelPlan) -> str:
+    """Export `source`'s per-frame network (`TrainableMethod.per_frame_network`, on crops of its
+    `sample_geometry`) to ONNX with a dynamic batch, the file of `model` (written atomically)."""
+    import torch
+
+    from .checkpoint import load_checkpoint
+
+    path = model.exported
+    if path.is_file():
+        return str(path)
+    method = load_checkpoint(source.checkpoint).build(source=source.checkpoint)
+    network = method.per_frame_network()
+    width, height = method.sample_geometry().crop_size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    torch.onnx.export(network.eval(), (torch.zeros(1, 3, height, width),), str(partial), dynamo=False,
+                      input_names=["input"], output_names=["heatmaps"],
+                      dynamic_axes={"input": {0: "batch"}, "heatmaps": {0: "batch"}})
+    partial.replace(path)
+    return str(path)
+
+
 def convert_gt(ev: EvaluationPlan) -> str:
     """The test split as PoseTrack'18-format GT files (temporal stride applied)."""
     from vposebench.datasets.convert import convert_dataset
@@ -109,7 +131,7 @@ def model_summary(ev: EvaluationPlan, method: Any) -> dict[str, Any]:
                 "weights_sha256": weights_digest(checkpoint.model)}
     state = method.state_dict()
     return {"file": None if ev.model.checkpoint is None else ev.model.checkpoint.name,
-            "config": described_config(ev.model.spec, method.config.to_dict()),
+            "config": described_config(ev.model, method.config.to_dict()),
             "train_config": ev.model.train_config, "step": None, "final_loss": None,
             "weights_sha256": weights_digest(state) if state else None}
 

@@ -895,7 +895,6 @@ RUN = ["run", "--preset", "quick", "--cache", "{w}/cache", "--results", "{w}/res
 command_args("run args: --workers 0", [*RUN, "--workers", "0"], "--workers: must be >= 1")
 command_args("run args: --threads 0", [*RUN, "--threads", "0"], "--threads: must be >= 1")
 command_args("run args: --seed -1", [*RUN, "--seed", "-1"], "--seed")
-command_args("run args: another dataset", [*RUN, "--dataset", "jhmdb"], "--dataset: `run` trains and evaluates")
 command_args("run args: unknown method", [*RUN, "--methods", "mystery"], "mystery")
 command_args("run args: unknown preset", ["run", "--preset", "huge"], "argument --preset: invalid choice")
 command_args("run args: --results below a file", [*RUN[:5], "--results", "{w}/file/r", "--quiet"], "--results: ",
@@ -903,6 +902,73 @@ command_args("run args: --results below a file", [*RUN[:5], "--results", "{w}/fi
 command_args("run args: --cache is a file", ["run", "--preset", "quick", "--cache", "{w}/file", "--results",
                                              "{w}/results", "--quiet"], "{w}/file: --cache: ",
              setup=lambda w: (w / "file").write_text("x"))
+
+# ============================================================================ plan files
+TINY_PLAN = Path(__file__).resolve().parent / "data" / "plans" / "tiny.toml"
+
+
+def plan_file(old: str, new: str) -> Callable[[Path], Any]:
+    """A setup writing the tiny plan as {w}/plan.toml with its first `old` replaced by `new`."""
+    def setup(work: Path) -> None:
+        text = TINY_PLAN.read_text()
+        assert old in text, old
+        (work / "plan.toml").write_text(text.replace(old, new, 1))
+    return setup
+
+
+PLAN_RUN = ["run", "--plan", "{w}/plan.toml", "--cache", "{w}/cache", "--results", "{w}/results", "--quiet"]
+for label, old, new, texts in [
+    ("not TOML", 'name = "test"', 'name = "test', ["plan.toml: not valid TOML"]),
+    ("unknown top-level field", 'name = "test"', 'name = "test"\ncolour = "red"', ["plan.toml: colour: unknown field"]),
+    ("a name with a slash", 'name = "sb"', 'name = "s/b"', ["models[0].name: 's/b' is not a name"]),
+    ("unknown method", 'method = "baseline"', 'method = "basline"', ["models[0].method: unknown method 'basline'",
+                                                                   "did you mean 'baseline'"]),
+    ("unknown setting", 'settings = {preset = "tiny"}', 'settings = {preset = "tiny", colour = 1}',
+     ["models[0].settings.colour: unknown setting of method 'baseline'"]),
+    ("bad setting value", 'settings = {preset = "tiny"}', 'settings = {preset = "huge"}',
+     ["models[0].settings.preset: unknown preset 'huge'"]),
+    ("train iterations 0", "iterations = 3", "iterations = 0", ["models[0].train.iterations: must be > 0"]),
+    ("train lr text", "iterations = 3,", 'iterations = 3, lr = "fast",', ["models[0].train.lr: cannot parse 'fast'"]),
+    ("train seed", "iterations = 3,", "iterations = 3, seed = 4,", ["models[0].train.seed: is set by the plan's `seeds`"]),
+    ("trainable without train", "train = {iterations = 3, batch_size = 4}\n", "",
+     ["models[0]: method 'baseline' learns its weights"]),
+    ("init_from unknown", 'init_from = "sb"', 'init_from = "nobody"', ["models[1].init_from: no model 'nobody'"]),
+    ("init_from itself", 'init_from = "sb"', 'init_from = "ptm"', ["models[1].init_from: models initialise each other in a cycle"]),
+    ("checkpoint file missing", 'train = {iterations = 2, batch_size = 2}\ninit_from = "sb"', 'checkpoint = "none.ckpt"', ["models[1].checkpoint: file not found"]),
+    ("checkpoint and train", 'init_from = "sb"', 'init_from = "sb"\ncheckpoint = "plan.toml"',
+     ["models[1].checkpoint: a model is trained (train, init_from) or loaded from a checkpoint, not both"]),
+    ("model of an unknown protocol", 'protocol = "posetrack"', 'protocol = "coco"', ["models[0].protocol: no protocol 'coco'"]),
+    ("unknown adapter", 'adapter = "jhmdb"', 'adapter = "jhmbd"', ["datasets.jhmdb.adapter: unknown dataset 'jhmbd'"]),
+    ("dataset root missing", 'synthetic = "jhmdb"', 'root = "no/such/folder"', ["datasets.jhmdb.root: folder not found"]),
+    ("dataset with root and synthetic", 'synthetic = "jhmdb"', 'synthetic = "jhmdb"\nroot = "."',
+     ["datasets.jhmdb: give exactly one of `synthetic`"]),
+    ("unknown dataset option", 'synthetic = "jhmdb"', 'synthetic = "jhmdb"\noptions = {colour = 1}',
+     ["datasets.jhmdb.options: unknown key 'colour'"]),
+    ("unknown split", 'test_split = "sub-test1"', 'test_split = "sub-test9"', ["protocols.jhmdb.test_split: dataset 'jhmdb' has no split 'sub-test9'"]),
+    ("unknown tracker field", "tracker = {iou_threshold = 0.0}", "tracker = {iou = 0.0}", ["protocols.jhmdb.tracker.iou: unknown field"]),
+    ("unknown metric", 'metric = "pck"', 'metric = "pcx"', ["protocols.jhmdb.metric: unknown metric 'pcx'"]),
+    ("unknown metric option", "all_joints = false}", "all_joints = false, colour = 1}", ["protocols.jhmdb.metric_options: "]),
+    ("stride on a protocol", 'metric = "pck"', 'metric = "pck"\ntemporal_stride = 2', ["protocols.jhmdb.temporal_stride: is set per entry"]),
+    ("unknown synthetic override", "frames = 6,", "frame = 6,", ["synthetic.overrides.frame: unknown field"]),
+    ("negative seed", "seeds = [0]", "seeds = [-1]", ["seeds[0]: expected an integer >= 0"]),
+    ("entry of an unknown model", 'model = "sb"', 'model = "sbb"', ["entries[0].model: no model 'sbb'"]),
+    ("entry temporal input", 'model = "sb"', 'model = "sb"\ntemporal_input = "sideways"',
+     ["entries[0].temporal_input: expected one of own, shuffled"]),
+    ("entry stride 0", 'model = "sb"', 'model = "sb"\ntemporal_stride = 0', ["entries[0].temporal_stride: must be >= 1"]),
+    ("entry tags not strings", 'tags = ["ptm-table3"]', "tags = [3]", ["entries[0].tags[0]: expected a string"]),
+    ("entry compare_to unknown", 'compare_to = "Baseline"', 'compare_to = "Basline"', ["entries[1].compare_to: no entry labelled 'Basline'"]),
+    ("entry timed text", 'model = "sb"', 'model = "sb"\ntimed = "yes"', ["entries[0].timed: expected a boolean"]),
+]:
+    command_args(f"plan: {label}", PLAN_RUN, "{w}/plan.toml: ", *texts, setup=plan_file(old, new))
+command_args("plan: no such file", PLAN_RUN, "{w}/plan.toml: plan file not found")
+command_args("run args: --plan and --preset", [*PLAN_RUN, "--preset", "quick"], "not allowed with argument")
+command_args("check args: --plan of another plan", ["check", "--plan", "{w}/plan.toml", "--results", "{w}/results",
+                                                    "--cache", "{w}/c"], "run.json: preset: was made by plan 'quick', not the plan 'test'",
+             setup=lambda w: (plan_file("", "")(w), write(w / "results/records/r.json", record()),
+                              write(w / "results/run.json", {"preset": "quick"})))
+command_args("check args: run.json names a missing plan", ["check", "--results", "{w}/results", "--cache", "{w}/c"],
+             "run.json: plan: names the plan file", setup=lambda w: (write(w / "results/records/r.json", record()),
+                                                                    write(w / "results/run.json", {"preset": "x", "plan": "../x.toml"})))
 
 command_args("check args: no results", ["check", "--results", "{w}/none", "--cache", "{w}/c"], "{w}/none/records: no result records")
 command_args("check args: --speed-tolerance 1.5", ["check", "--results", "{w}/results", "--cache", "{w}/c",
