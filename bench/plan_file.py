@@ -356,6 +356,9 @@ def _model(r: _Reader, data: dict[str, Any], field: str,
         for key in ("train", "init_from", "checkpoint", "files"):
             if key in data:
                 raise r.error(f"{field}.{key}", "an exported model has its file from `export_from`")
+        if EXPORT_SETTING[method] in settings:
+            raise r.error(f"{field}.settings.{EXPORT_SETTING[method]}", "is the file the run "
+                          "exports (export_from)")
         exported = {EXPORT_SETTING[method]: str(r.path)}  # a stand-in for the checks below
     config_class = getattr(cls, "config_class", None)
     if config_class is not None:

@@ -77,6 +77,7 @@ def _overrides() -> str:
     return "{" + items + "}"
 
 
+@pytest.mark.slow
 def test_plugin_methods_go_through_run_plan_leaderboard_and_check(method_plugin, tiny_run, tmp_path,
                                                                    monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

@@ -52,6 +52,10 @@ def test_run_writes_runs_by_default_and_the_reference_only_when_asked(in_checkou
 def test_check_passes_on_a_rerun_and_fails_on_a_doctored_record(in_checkout, tiny_run, capsys):
     committed = in_checkout / "committed"
     shutil.copytree(tiny_run.options.results, committed)
+    # run.json names the plan file relative to the folder (both folders lie as deep in pytest's
+    # base folder), so --results alone finds it
+    manifest = json.loads((committed / "run.json").read_text())
+    assert (committed / manifest["plan"]).resolve() == PLAN_FILE
     # speed is left out here: a test must not depend on how busy the machine is
     args = ["check", "--results", str(committed), "--cache", "cache", "--reuse-cache",
             "--skip-speed", "--quiet"]
@@ -66,7 +70,11 @@ def test_check_passes_on_a_rerun_and_fails_on_a_doctored_record(in_checkout, tin
     data["metrics"]["AP"]["Total"] = {"value": total["value"] + 30, "ci_low": total["value"] + 29,
                                       "ci_high": total["value"] + 31}
     path.write_text(json.dumps(data))
-    assert cli.main(args) == 1
+    moved = in_checkout / "moved" / "deeper"
+    shutil.copytree(committed, moved)
+    assert cli.main([*args[:2], str(moved), *args[3:]]) == 2  # run.json's plan path is not there
+    assert "run.json: plan: names the plan file" in capsys.readouterr().err
+    assert cli.main([*args[:2], str(moved), "--plan", str(PLAN_FILE), *args[3:]]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "AP Total" in out and "outside the committed 95 % interval" in out
     assert "checks failed (regressions)" in out

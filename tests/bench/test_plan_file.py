@@ -1,0 +1,96 @@
+"""Experiment plan files: the shipped presets make the committed reference's record keys, files a
+plan gives are keyed by content (never their path), seeds make one run plan each."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers.checkpoints import save_untrained
+from helpers.tiny_preset import PLAN_FILE, PRESET
+
+from vposebench.experiments import get_preset, preset_names
+from vposebench.interface import build_method
+from vposebench.pipeline import Pipeline
+from vposebench.plan import FILE_REF, RunOptions, make_plan
+from vposebench.plan_file import load_plan
+from vposebench.skeleton import POSETRACK18
+
+RESULTS = Path(__file__).resolve().parents[2] / "results"
+
+
+def test_presets_are_the_shipped_plan_files(tmp_path):
+    assert preset_names() == ["default", "full", "quick"]
+    for name in preset_names():
+        plan = get_preset(name)
+        assert plan.name == name and plan.source is None and plan.seeds == (0,)
+        assert {m.kind for m in plan.models} == {"train"}
+    reference = RESULTS / "quick" / "run.json"
+    if not reference.is_file():
+        pytest.skip("no committed quick reference beside these tests")
+    options = RunOptions(cache=tmp_path / "cache", results=tmp_path / "results")
+    keys = sorted(ev.record_key for ev in make_plan(get_preset("quick"), options).evaluations)
+    assert keys == json.loads(reference.read_text())["records"]
+
+
+CHECKPOINT_PLAN = textwrap.dedent("""
+    name = "given"
+    [synthetic]
+    preset = "quick"
+    [datasets.posetrack]
+    adapter = "synthetic"
+    synthetic = ""
+    [protocols.posetrack]
+    dataset = "posetrack"
+    test_split = "val"
+    metric = "posetrack"
+    [[models]]
+    name = "sb"
+    method = "baseline"
+    protocol = "posetrack"
+    checkpoint = "CHECKPOINT"
+    settings = {box_padding = 1.4}
+    [[entries]]
+    label = "Given baseline"
+    model = "sb"
+""")
+
+
+def _given(folder: Path, checkpoint: Path) -> list:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "plan.toml").write_text(CHECKPOINT_PLAN.replace("CHECKPOINT", str(checkpoint)))
+    plan = make_plan(load_plan(folder / "plan.toml"), RunOptions(cache=folder / "cache", results=folder / "r"))
+    (model,) = plan.models.values()
+    (ev,) = plan.evaluations
+    return [model.recipe, model.key, ev.key, ev.record_key, ev.config["train"], ev.config["box_padding"]]
+
+
+def test_a_checkpoint_file_is_keyed_by_its_content_not_its_path(tmp_path):
+    method = build_method("baseline", POSETRACK18, preset="tiny")
+    first = save_untrained(method, tmp_path / "a" / "model.ckpt")
+    keys = _given(tmp_path / "one", first)
+    assert keys[4]["checkpoint"].startswith(FILE_REF) and keys[5] == 1.4  # settings change its config
+    moved = tmp_path / "elsewhere" / "renamed.ckpt"
+    moved.parent.mkdir()
+    shutil.copy(first, moved)
+    assert _given(tmp_path / "two", moved) == keys
+    with __import__("torch").no_grad():
+        next(method.parameters()).add_(1.0)
+    other = save_untrained(method, tmp_path / "b" / "model.ckpt")
+    changed = _given(tmp_path / "three", other)
+    assert changed[0] != keys[0] and changed[3] != keys[3]
+
+
+def test_each_seed_is_one_run_plan_with_its_own_data_and_records(tmp_path):
+    plan = load_plan(PLAN_FILE)
+    assert plan == PRESET and plan.source == PLAN_FILE
+    options = RunOptions(cache=tmp_path / "cache", results=tmp_path / "results")
+    seeded = Pipeline(__import__("dataclasses").replace(plan, seeds=(0, 3)), options).plans()
+    assert [p.options.seed for p in seeded] == [0, 3]
+    assert seeded[0].data_root != seeded[1].data_root
+    zero, three = ({ev.record_key for ev in p.evaluations} for p in seeded)
+    assert len(zero) == len(three) == 7 and not zero & three
+    assert all(key.endswith("-s3") for key in three)
