@@ -75,7 +75,6 @@ def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
     data = "" if synth is None or cached_manifest(plan.data_root, synth) is not None else \
         add(Job(f"data:{plan.data_root.name}", "generate", generate_data,
                 (str(plan.data_root), synth, options.workers),
-                resources={"cpu": float(options.workers)},
                 estimate_s=10.0 if synth.val_videos < 8 else 30.0,
                 label=f"synthetic data (seed {synth.seed})"))
 

@@ -18,6 +18,7 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+from ..engines import add_engine_arguments, engine_for
 from ..errors import UserError
 from ..experiments import ExperimentPlan, get_preset
 from ..formats import load_json
@@ -51,6 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path,
                         help="where the re-computed records go (default: runs/check-<plan name>)")
     parser.add_argument("--workers", type=int, help="processes (default: as the committed run)")
+    add_engine_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -105,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
                          workers=args.workers or manifest.get("workers", 2), force=True)
     progress = TqdmProgress(enabled=not args.quiet, prefix="check")
     try:
-        current = Pipeline(experiments, options, progress).run().records
+        with engine_for(args.cluster, options.workers, options.device) as engine:
+            current = Pipeline(experiments, options, progress, engine).run().records
     finally:
         progress.close()
     report = check_records(committed, current, reference_method=args.reference_method,

@@ -20,6 +20,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from ..engines import add_engine_arguments, engine_for, validate_cluster
 from ..errors import UserError
 from ..experiments import ExperimentPlan, get_preset, preset_names
 from ..outputs import check_output_folder
@@ -47,6 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        help="write the committed reference results/<plan name> (lists every record it removes)")
     parser.add_argument("--force", action="store_true",
                         help="recompute every record (speed included) from cached models and predictions")
+    add_engine_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -89,6 +91,7 @@ def validate(args: argparse.Namespace) -> None:
 
         if not torch.cuda.is_available():
             raise UserError("CUDA was asked for but torch sees no GPU", field="--device")
+    validate_cluster(getattr(args, "cluster", None))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
                          workers=args.workers, force=args.force)
     progress = TqdmProgress(enabled=not args.quiet)
     try:
-        result = Pipeline(experiments, options, progress).run()
+        with engine_for(args.cluster, args.workers, args.device) as engine:
+            result = Pipeline(experiments, options, progress, engine).run()
     finally:
         progress.close()
     for markdown in result.tables.values():
