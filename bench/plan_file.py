@@ -306,6 +306,9 @@ def _models(r: _Reader, data: Any, protocols: dict[str, ProtocolPlan],
         if names.index(model.name) != i:
             raise r.error(f"models[{i}].name", f"{model.name!r} is used twice")
     for i, model in enumerate(models):
+        if model.kind == "train" and protocols[model.protocol].train_split is None:
+            raise r.error(f"models[{i}].protocol", f"protocol {model.protocol!r} has no "
+                          "train_split to train on")
         key = "init_from" if model.init_from is not None else "export_from"
         seen = [model.name]
         current = model

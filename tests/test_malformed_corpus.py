@@ -945,6 +945,7 @@ for label, old, new, texts in [
      ["datasets.jhmdb: give exactly one of `synthetic`"]),
     ("unknown dataset option", 'synthetic = "jhmdb"', 'synthetic = "jhmdb"\noptions = {colour = 1}',
      ["datasets.jhmdb.options: unknown key 'colour'"]),
+    ("training without a train split", 'train_split = "train"\n', "", ["models[0].protocol: protocol 'posetrack' has no train_split"]),
     ("unknown split", 'test_split = "sub-test1"', 'test_split = "sub-test9"', ["protocols.jhmdb.test_split: dataset 'jhmdb' has no split 'sub-test9'"]),
     ("unknown tracker field", "tracker = {iou_threshold = 0.0}", "tracker = {iou = 0.0}", ["protocols.jhmdb.tracker.iou: unknown field"]),
     ("unknown metric", 'metric = "pck"', 'metric = "pcx"', ["protocols.jhmdb.metric: unknown metric 'pcx'"]),

@@ -51,14 +51,18 @@ def test_wheel_contains_only_vposebench_and_imports(tmp_path):
     wheel = _build_wheel(tmp_path / "wheel")
     with zipfile.ZipFile(wheel) as zf:
         tops = {name.split("/")[0] for name in zf.namelist()}
+        plans = sorted(n for n in zf.namelist() if n.startswith("vposebench/plans/") and n.endswith(".toml"))
         entry_points = zf.read(next(n for n in zf.namelist() if n.endswith("entry_points.txt"))).decode()
     assert tops == {"vposebench", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}
     assert "vposebench = vposebench.cli:main" in entry_points
+    # the presets are package data: `vposebench run --preset NAME` reads them from the install
+    assert plans == [f"vposebench/plans/{name}.toml" for name in ("default", "full", "quick")]
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                     str(target), str(wheel)], check=True)
     code = ("import vposebench, vposebench.methods, vposebench.datasets, vposebench.formats.reader;"
-            "print(vposebench.__file__); print(vposebench.datasets.__file__)")
+            "from vposebench.experiments import preset_path;"
+            "print(vposebench.__file__); print(vposebench.datasets.__file__); print(preset_path('quick'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(target), "PATH": ""}, cwd=tmp_path)
     lines = out.stdout.split()

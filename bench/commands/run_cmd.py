@@ -73,8 +73,9 @@ def narrowed(experiments: ExperimentPlan, args: argparse.Namespace) -> Experimen
     """The plan narrowed by --methods and --seed."""
     if args.methods:
         experiments = experiments.select_methods([m.strip() for m in args.methods.split(",") if m.strip()])
-    if getattr(args, "seed", None) is not None:
-        experiments = dataclasses.replace(experiments, seeds=(args.seed,))
+    if getattr(args, "seed", None) is not None:  # the plan's other seeds' records stay
+        experiments = dataclasses.replace(experiments, seeds=(args.seed,),
+                                          narrowed=experiments.narrowed or experiments.seeds != (args.seed,))
     return experiments
 
 
