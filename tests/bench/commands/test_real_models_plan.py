@@ -1,6 +1,6 @@
 """The example plan docs/examples/real-models.toml on tiny data: the run exports the trained CPM
 to ONNX (an export job) and evaluates it through onnxruntime beside the torch model, with the
-same PCK (the export gives the torch keypoints) and measured FPS in the leaderboard; BlazePose
+same PCK (the export gives the torch keypoints up to float rounding) and measured FPS in the leaderboard; BlazePose
 joins where mediapipe is installed. Skips where the [onnx] extra is not installed."""
 
 from __future__ import annotations
@@ -61,9 +61,14 @@ def test_example_plan_exports_and_times_the_onnx_model(tiny_run, tmp_path, monke
     torch_cpm, onnx_cpm = records["CPM (torch)"], records["CPM (ONNX export)"]
     assert onnx_cpm["config"]["model"] == "export:" + torch_cpm["training"]["checkpoint"].split(":")[1]
     assert onnx_cpm["training"] is None and onnx_cpm["speed"]["runtime"].startswith("onnxruntime")
-    assert onnx_cpm["metrics"]["PCK"] == torch_cpm["metrics"]["PCK"]  # the same keypoints
+    # the same keypoints up to float rounding (docs/methods.md, onnx: within 1e-3 px), so the
+    # same PCK but for a joint that may sit on the threshold (quick data: 66.3 both, paired
+    # difference 0.0 [-0.38, 0.45])
+    mean = {r["label"]: r["metrics"]["PCK"]["Mean"]["value"] for r in (torch_cpm, onnx_cpm)}
+    assert abs(mean["CPM (ONNX export)"] - mean["CPM (torch)"]) <= 1.0
     difference = next(c for c in onnx_cpm["comparisons"] if c["table"] == "PCK" and c["column"] == "Mean")
-    assert difference["other"] == torch_cpm["key"] and difference["difference"]["value"] == 0.0
+    interval = difference["difference"]
+    assert difference["other"] == torch_cpm["key"] and interval["ci_low"] <= 0.0 <= interval["ci_high"]
     if mediapipe_version() is not None:
         assert records["BlazePose"]["speed"]["runtime"].startswith("mediapipe")
 
