@@ -5,12 +5,14 @@ files a plan names are read for their content keys).
 Keys depend on content only (`vposebench.hashing`): the synthetic data by its config hash, a
 model by its *recipe* (method config, training config, protocol, data, the recipe of the model
 it starts from, seed) and, for its cache file, the training code too; predictions by the model
-key, the inference-time changes, the protocol's prediction fields and the prediction code. A
-model that starts from another one names it as ``checkpoint:<recipe>`` in its training config,
-never by a path, so record keys and cache keys stay the same whatever the cache location,
-checkout, user or machine. Files a plan gives (a checkpoint, an ONNX model, a dataset folder)
-are keyed by their content too (`vposebench.hashing.file_digest`, `folder_fingerprint`). The recipe leaves the code out so that a record's key survives a code
-change and the regression check can compare it with the committed record of the same key.
+key, the test data's content key, the inference-time changes, the protocol's prediction fields
+and the prediction code. A model that starts from another one names it as
+``checkpoint:<recipe>`` in its training config, never by a path, so record keys and cache keys
+stay the same whatever the cache location, checkout, user or machine. Files a plan gives (a
+checkpoint, an ONNX model, a dataset folder) are keyed by their content too
+(`vposebench.hashing.file_digest`, `folder_fingerprint`). The recipe leaves the code out so that
+a record's key survives a code change and the regression check can compare it with the
+committed record of the same key.
 """
 
 from __future__ import annotations
@@ -343,7 +345,10 @@ def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
         # an override equal to the model's own config value is no change, so "PTM" and "PTM
         # capacity 16" (the default capacity) share one prediction set and one record
         changes = {k: v for k, v in entry.overrides.items() if model.method_config.get(k) != v}
-        key = content_hash({"model": model.key, "overrides": changes,
+        # the test data by content: a model that is not trained here (a file, an untrained
+        # method) says nothing of the data it predicts
+        data = places[experiments.protocols[protocol_name].dataset].content
+        key = content_hash({"model": model.key, "data": data, "overrides": changes,
                             "protocol": protocol.prediction_part(),
                             "code": code_fingerprint(PREDICTION_CODE)})
         group = groups.setdefault(key, {"model": model, "changes": changes, "protocol": protocol,

@@ -94,3 +94,46 @@ def test_each_seed_is_one_run_plan_with_its_own_data_and_records(tmp_path):
     zero, three = ({ev.record_key for ev in p.evaluations} for p in seeded)
     assert len(zero) == len(three) == 7 and not zero & three
     assert all(key.endswith("-s3") for key in three)
+
+
+ROOT_PLAN = textwrap.dedent("""
+    name = "own-folder"
+    [datasets.clips]
+    adapter = "jhmdb"
+    root = "ROOT"
+    [protocols.clips]
+    dataset = "clips"
+    test_split = "sub-test1"
+    metric = "pck"
+    [[models]]
+    name = "box"
+    method = "plugin_boxpose"
+    protocol = "clips"
+    [[entries]]
+    label = "Box pose"
+    model = "box"
+""")
+
+
+def _own_folder(folder: Path, root: Path) -> tuple[list, dict]:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "plan.toml").write_text(ROOT_PLAN.replace("ROOT", str(root)))
+    plan = make_plan(load_plan(folder / "plan.toml"), RunOptions(cache=folder / "cache", results=folder / "r"))
+    (ev,) = plan.evaluations
+    return [ev.key, ev.record_key, ev.gt.name], ev.dataset_block
+
+
+def test_a_dataset_on_a_folder_is_keyed_by_its_content(method_plugin, tiny_run, tmp_path):
+    """A registered adapter on a folder the user has (here the tiny run's JHMDB-layout data, a
+    plugin method that needs no training): moving the folder keeps every key, changing an
+    annotation file changes the data fingerprint."""
+    source = make_plan(PRESET, tiny_run.options).data_root / "jhmdb"
+    first = shutil.copytree(source, tmp_path / "a" / "JHMDB")
+    keys, block = _own_folder(tmp_path / "one", first)
+    assert block["name"] == "jhmdb" and len(block["fingerprint"]) == 12 and "generator" not in block
+    moved = shutil.copytree(source, tmp_path / "elsewhere" / "renamed")
+    assert _own_folder(tmp_path / "two", moved) == (keys, block)
+    split = next(p for p in sorted(moved.rglob("*.txt")))
+    split.write_text(split.read_text() + "\n")
+    changed = _own_folder(tmp_path / "three", moved)
+    assert changed[1]["fingerprint"] != block["fingerprint"] and changed[0][2] != keys[2]
