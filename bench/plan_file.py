@@ -405,6 +405,18 @@ def _model(r: _Reader, data: dict[str, Any], field: str,
                      train, init_from, checkpoint, files, export_from)
 
 
+def _shuffleable(r: _Reader, model: ModelSpec, field: str) -> None:
+    """The shuffled control needs per-track temporal state and a checkpoint to build the donor
+    method from."""
+    from .interface import has_track_state, method_class
+
+    if not has_track_state(method_class(model.method)):
+        raise r.error(field, f"method {model.method!r} has no per-track temporal state to shuffle")
+    if model.kind not in ("train", "checkpoint"):
+        raise r.error(field, f"the shuffled control runs a trained or loaded model; "
+                      f"{model.name!r} is {model.kind}")
+
+
 ENTRY_KEYS = ("label", "model", "overrides", "temporal_stride", "temporal_input", "tags",
               "compare_to", "timed")
 
@@ -440,6 +452,9 @@ def _entries(r: _Reader, data: Any, models: tuple[ModelSpec, ...]) -> tuple[Entr
         entries.append(Entry(label, model, overrides, stride, temporal_input, tuple(tags),
                              r.value(item, "compare_to", field, str),
                              r.value(item, "timed", field, bool, True)))
+    for i, entry in enumerate(entries):
+        if entry.temporal_input == "shuffled":
+            _shuffleable(r, models[names.index(entry.model)], f"entries[{i}].temporal_input")
     labels = {(e.label, e.temporal_stride) for e in entries}
     for i, entry in enumerate(entries):
         if entry.compare_to is not None and (entry.compare_to, entry.temporal_stride) not in labels:

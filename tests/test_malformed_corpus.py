@@ -956,6 +956,8 @@ for label, old, new, texts in [
     ("entry of an unknown model", 'model = "sb"', 'model = "sbb"', ["entries[0].model: no model 'sbb'"]),
     ("entry temporal input", 'model = "sb"', 'model = "sb"\ntemporal_input = "sideways"',
      ["entries[0].temporal_input: expected one of own, shuffled"]),
+    ("shuffled without temporal state", 'model = "sb"', 'model = "sb"\ntemporal_input = "shuffled"',
+     ["entries[0].temporal_input: method 'baseline' has no per-track temporal state"]),
     ("entry stride 0", 'model = "sb"', 'model = "sb"\ntemporal_stride = 0', ["entries[0].temporal_stride: must be >= 1"]),
     ("entry tags not strings", 'tags = ["ptm-table3"]', "tags = [3]", ["entries[0].tags[0]: expected a string"]),
     ("entry compare_to unknown", 'compare_to = "Baseline"', 'compare_to = "Basline"', ["entries[1].compare_to: no entry labelled 'Basline'"]),

@@ -137,3 +137,16 @@ def test_a_dataset_on_a_folder_is_keyed_by_its_content(method_plugin, tiny_run, 
     split.write_text(split.read_text() + "\n")
     changed = _own_folder(tmp_path / "three", moved)
     assert changed[1]["fingerprint"] != block["fingerprint"] and changed[0][2] != keys[2]
+
+
+def test_a_shuffled_entry_is_its_own_evaluation(tmp_path):
+    """`temporal_input = "shuffled"` (the shuffled control) makes another protocol, prediction
+    set and record than the model's own temporal input."""
+    text = PLAN_FILE.read_text() + '\n[[entries]]\nlabel = "PTM shuffled"\nmodel = "ptm"\ntemporal_input = "shuffled"\ntimed = false\n'
+    (tmp_path / "plan.toml").write_text(text)
+    plan = make_plan(load_plan(tmp_path / "plan.toml"), RunOptions(cache=tmp_path / "c", results=tmp_path / "r"))
+    by_label = {ev.label: ev for ev in plan.evaluations if ev.protocol.temporal_stride == 1}
+    own, shuffled = by_label["PTM"], by_label["PTM shuffled"]
+    assert (own.protocol.temporal_input, shuffled.protocol.temporal_input) == ("own", "shuffled")
+    assert own.key != shuffled.key and own.record_key != shuffled.record_key
+    assert shuffled.run_spec(plan.options).protocol.temporal_input == "shuffled"
