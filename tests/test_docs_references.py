@@ -1,7 +1,9 @@
-"""Every Markdown file a docstring or comment cites exists in the repository.
+"""Every Markdown file a docstring or comment cites exists in the repository, and every
+relative link in README.md and docs/ leads to a file of the repository (and to a heading there
+when it names one).
 
 A citation is a path ending in ``.md`` inside a string or a comment of a module under bench/,
-methods/ or datasets/, relative to the repository root (``docs/evaluation.md``, ``README.md``);
+methods/, datasets/ or docs/examples/, relative to the repository root (``docs/evaluation.md``, ``README.md``);
 a bare ``metrics.md`` does not say where it is, so it fails too. Paths starting with ``../``
 point outside the repository on purpose and are skipped.
 """
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_FOLDERS = ("bench", "methods", "datasets")
+SOURCE_FOLDERS = ("bench", "methods", "datasets", "docs/examples")
 CITATION = re.compile(r"(?<![\w/.-])[\w./-]*\w\.md\b")
 
 
@@ -41,3 +43,68 @@ def test_every_cited_markdown_file_exists() -> None:
                 if not cited.startswith("../") and not (ROOT / cited).is_file():
                     missing.append(f"{path.relative_to(ROOT)}:{line}: {cited}")
     assert not missing, "docstrings cite Markdown files that are not in the repository:\n" + "\n".join(missing)
+
+
+# ---------------------------------------------------------------- links in the Markdown files
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def markdown_files() -> list[Path]:
+    """README.md and every Markdown file under docs/."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def prose_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) outside fenced code blocks, inline code removed."""
+    fenced = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if FENCE.match(line):
+            fenced = not fenced
+        elif not fenced:
+            yield number, re.sub(r"`[^`]*`", "", line)
+
+
+def heading_anchors(text: str) -> set[str]:
+    """The anchors GitHub makes for a file's headings: lower case, punctuation dropped, spaces
+    as hyphens, a repeated heading numbered -1, -2, ..."""
+    anchors: set[str] = set()
+    fenced = False
+    for line in text.splitlines():
+        if FENCE.match(line):
+            fenced = not fenced
+        match = None if fenced else re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if match:
+            slug = re.sub(r"[^\w\- ]", "", match.group(1).lower()).replace(" ", "-")
+            candidate, n = slug, 0
+            while candidate in anchors:
+                n += 1
+                candidate = f"{slug}-{n}"
+            anchors.add(candidate)
+    return anchors
+
+
+def test_heading_anchors_follow_github() -> None:
+    text = "# Title\n## `posetrack`: AP & MOTA (official)\n## Notes\n## Notes\n```\n# not a heading\n```\n"
+    assert heading_anchors(text) == {"title", "posetrack-ap--mota-official", "notes", "notes-1"}
+
+
+def test_every_relative_link_and_anchor_resolves() -> None:
+    broken = []
+    for path in markdown_files():
+        text = path.read_text(encoding="utf-8")
+        for number, line in prose_lines(text):
+            for target in LINK.findall(line):
+                if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:, ...
+                    continue
+                file_part, _, anchor = target.partition("#")
+                linked = (path.parent / file_part).resolve() if file_part else path
+                where = f"{path.relative_to(ROOT)}:{number}: {target}"
+                if not linked.exists():
+                    broken.append(f"{where} (no such file)")
+                elif not linked.is_relative_to(ROOT):
+                    broken.append(f"{where} (outside the repository)")
+                elif anchor and linked.suffix == ".md" and \
+                        anchor not in heading_anchors(linked.read_text(encoding="utf-8")):
+                    broken.append(f"{where} (no such heading)")
+    assert not broken, "Markdown links that do not resolve:\n" + "\n".join(broken)
