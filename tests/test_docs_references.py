@@ -1,6 +1,7 @@
 """Every Markdown file a docstring or comment cites exists in the repository, and every
 relative link in README.md and docs/ leads to a file of the repository (and to a heading there
-when it names one).
+when it names one), and every repository path (`bench/x.py`) and module name (`vposebench.x.y`)
+they name in inline code exists.
 
 A citation is a path ending in ``.md`` inside a string or a comment of a module under bench/,
 methods/, datasets/ or docs/examples/, relative to the repository root (``docs/evaluation.md``, ``README.md``);
@@ -10,6 +11,8 @@ point outside the repository on purpose and are skipped.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import io
 import re
 import tokenize
@@ -108,3 +111,48 @@ def test_every_relative_link_and_anchor_resolves() -> None:
                         anchor not in heading_anchors(linked.read_text(encoding="utf-8")):
                     broken.append(f"{where} (no such heading)")
     assert not broken, "Markdown links that do not resolve:\n" + "\n".join(broken)
+
+
+# ------------------------------------------------- files and modules named in the Markdown files
+REPO_PATH = re.compile(r"`((?:bench|methods|datasets|tests|docs|results|tools|\.ci)/[^`\s]*)`")
+DOTTED = re.compile(r"`(vposebench(?:\.\w+)+)")
+
+
+def dotted_name_resolves(name: str) -> bool:
+    """`vposebench.a.b.C.d`: the longest prefix that is a module exists and holds the rest as
+    attributes (a module that needs a missing optional extra counts as found)."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        module_name = ".".join(parts[:end])
+        try:
+            found = importlib.util.find_spec(module_name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            continue
+        try:
+            obj = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # e.g. distributed, for the cluster modules
+            return not (exc.name or "").startswith("vposebench")
+        for attribute in parts[end:]:
+            if not hasattr(obj, attribute):
+                return False
+            obj = getattr(obj, attribute)
+        return True
+    return False
+
+
+def test_named_files_and_modules_exist() -> None:
+    missing = []
+    for path in markdown_files():
+        text = path.read_text(encoding="utf-8")
+        where = path.relative_to(ROOT)
+        for number, line in enumerate(text.splitlines(), start=1):
+            for named in REPO_PATH.findall(line):
+                named = named.split("::")[0].rstrip(".,")  # a pytest node id names its file
+                if not re.search(r"[<*|]", named) and not (ROOT / named).exists():
+                    missing.append(f"{where}:{number}: {named} (no such file or folder)")
+            for named in DOTTED.findall(line):
+                if not dotted_name_resolves(named):
+                    missing.append(f"{where}:{number}: {named} (no such module or name)")
+    assert not missing, "README.md and docs/ name what the repository does not have:\n" + "\n".join(missing)
