@@ -34,7 +34,7 @@ NAME = "check"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_plan_arguments(parser, "check the committed reference results/PRESET (default: default, "
+    add_plan_arguments(parser, "check the committed reference results/<preset> (default: default, "
                        "or the plan the --results folder names)")
     parser.add_argument("--results", type=Path, help="check the records of this folder "
                         "(default: results/<preset or plan name>)")
