@@ -46,7 +46,14 @@ from vposebench.registry import register_dataset
 from vposebench.skeleton import JHMDB, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
-from .base import Breakdown, VideoDataset, frame_group_breakdowns, numbered_frames, require_dir, resolve_split
+from .base import (
+    Breakdown,
+    VideoDataset,
+    frame_group_breakdowns,
+    numbered_frames,
+    require_dir,
+    resolve_split,
+)
 from .matlab import float_array, load_mat, text, variable
 from .synthetic.degradation import attach_degradation, has_degradation
 

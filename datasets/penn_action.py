@@ -29,8 +29,15 @@ from vposebench.registry import register_dataset
 from vposebench.skeleton import PENN_ACTION, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
-from .base import (BoxRepair, Breakdown, VideoDataset, frame_group_breakdowns, numbered_frames, require_dir,
-                   resolve_split)
+from .base import (
+    BoxRepair,
+    Breakdown,
+    VideoDataset,
+    frame_group_breakdowns,
+    numbered_frames,
+    require_dir,
+    resolve_split,
+)
 from .matlab import float_array, load_mat, scalar, text, variable
 from .synthetic.degradation import attach_degradation, has_degradation
 
