@@ -22,6 +22,7 @@ from ..experiments import PRESETS, get_preset
 from ..outputs import check_output_folder
 from ..pipeline import DEFAULT_CACHE, Pipeline, RunOptions, reference_folder, run_folder
 from ..progress import TqdmProgress
+from ..tables.sensitivity import failure_line
 
 NAME = "run"
 
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
     for markdown in result.tables.values():
         print(markdown)
+    if result.sensitivity_failures:
+        print(failure_line(result.sensitivity_failures) + "\n")
     print(f"{len(result.written)} records written, {len(result.records) - len(result.written)} "
           f"up to date; records in {results / 'records'}, tables in {results / 'tables'}")
     if result.pruned:
