@@ -58,6 +58,9 @@ class ModelPlan:
     method_config: dict[str, Any]  # the method's full config, as built (see `method_config`)
     train_config: dict[str, Any]  # TrainConfig as trained; a start checkpoint as checkpoint:<recipe>
     init: str | None  # the job it starts from
+    #: the TrainConfig the train stage is given; equal to `train_config` except for a control,
+    #: whose checkpoint states 0 iterations (it is fitted, `vposebench.fitting`)
+    train_settings: dict[str, Any]
 
     @property
     def stats(self) -> Path:
@@ -176,7 +179,7 @@ def plan_models(preset: Preset, options: RunOptions, data_hash: str) -> dict[str
         key = content_hash({"recipe": recipe, "code": code_fingerprint(TRAINING_CODE)})
         models[job.name] = ModelPlan(
             job, recipe, key, options.cache / "checkpoints" / f"{job.name}-{key}.ckpt",
-            config, train_config, job.init_from)
+            config, train_config, job.init_from, train.to_dict())
         return models[job.name]
 
     for job in preset.jobs:

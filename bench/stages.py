@@ -68,7 +68,7 @@ def train_model(model: ModelPlan, init: ModelPlan | None, data_root: str, option
         dataset = DATASETS.get(plan.dataset)(str(Path(data_root) / plan.subdir), plan.train_split)
         result = train(model.job.method, dataset, model.checkpoint,
                        method_settings=dict(model.job.settings),
-                       config=TrainConfig.from_dict(model.train_config), device=options.device,
+                       config=TrainConfig.from_dict(model.train_settings), device=options.device,
                        init_file=None if init is None else init.checkpoint)
         report = {"steps": result.steps, "resumed_from": result.resumed_from,
                   "seconds": result.seconds, "final_loss": _final_loss(result.losses),

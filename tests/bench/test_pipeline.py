@@ -182,3 +182,31 @@ def test_graph_leaves_out_what_the_cache_holds(tiny_run, tmp_path):
     forced = make_plan(PRESET, dataclasses.replace(options, force=True))
     kinds = sorted({job.kind for job in build_graph(forced, ResultsStore(options.results)).jobs})
     assert kinds == ["evaluate", "record", "time"]
+
+
+def test_records_carry_frame_groups_and_companion_metrics(tiny_run):
+    """Every record has the dataset's frame groups (a group without person-frames is left out
+    with a note), HOTA (PoseTrack protocols) and stability with intervals, and its paired
+    comparisons per frame group."""
+    records = tiny_run.result.records
+    for record in records:
+        groups = record.dataset["frame_groups"]
+        assert groups["recovery_frames"] == 3
+        for name, count in groups["person_frames"].items():
+            if count:
+                assert name in record.breakdowns, (record.label, name)
+            else:
+                assert any(f"breakdown {name!r} left out" in n for n in record.notes)
+        assert sum(groups["person_frames"].values()) > 0
+        accel = record.metric("AccelErr", "Mean")
+        assert accel.value is not None and accel.ci_low <= accel.value <= accel.ci_high
+        if record.protocol.metric == "posetrack":
+            hota = record.metric("HOTA", "Total")
+            assert hota.value is not None and hota.ci_low <= hota.value <= hota.ci_high
+            assert {"DetA", "AssA", "LocA"} <= set(record.metrics)
+            clean = record.metric("HOTA", "Total", "clean")
+            assert clean.value is not None
+    tfc = next(r for r in records if r.label == "TFC" and r.protocol.temporal_stride == 1)
+    columns = {c.column for c in tfc.comparisons if c.table == "PCK"}
+    assert {"Mean", *(f"Mean:{g}" for g, n in tfc.dataset["frame_groups"]["person_frames"].items() if n)} <= columns
+    assert any(c.table == "AccelErr" and c.column == "Mean" for c in tfc.comparisons)
