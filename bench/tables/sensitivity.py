@@ -64,10 +64,14 @@ def is_oracle(method: str) -> bool:
 
 
 def _negated(value: Estimate | None) -> Estimate | None:
+    """-value, its bounds swapped (exact for percentile intervals); 0 stays 0, not -0."""
     if value is None or value.value is None:
         return value
-    return Estimate(-value.value, None if value.ci_high is None else -value.ci_high,
-                    None if value.ci_low is None else -value.ci_low)
+
+    def minus(x: float | None) -> float | None:
+        return None if x is None else 0.0 - x
+
+    return Estimate(minus(value.value), minus(value.ci_high), minus(value.ci_low))
 
 
 def _dataset(record: ResultRecord) -> str:

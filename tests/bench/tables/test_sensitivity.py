@@ -14,6 +14,7 @@ from helpers.record_fixtures import pck_record, posetrack_record
 from vposebench.pipeline import sensitivity_verdict
 from vposebench.records import Comparison, Estimate
 from vposebench.registry import TABLES
+from vposebench.tables.base import format_cell
 from vposebench.tables.sensitivity import failure_line, sensitivity_failures, sensitivity_rows
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -43,7 +44,7 @@ def sensitivity_records(hold_degraded: float = 2.0):
     cpm, tfc = pck_record("CPM", 80.0), pck_record("TFC", 82.0)
     tfc_shuffled = pck_record("TFC", 81.0, tags=["sensitivity"])
     tfc_shuffled.protocol = dataclasses.replace(tfc_shuffled.protocol, temporal_input="shuffled")
-    tfc_shuffled.comparisons = _diffs(tfc, "PCK", "Mean", (-1.0, -2.0, -0.5, -0.75))
+    tfc_shuffled.comparisons = _diffs(tfc, "PCK", "Mean", (-1.0, -2.0, 0.0, -0.75), half=0.0)
     return [base, ptm, hold, oracle, prior, shuffled, cpm, tfc, tfc_shuffled]
 
 
@@ -64,7 +65,9 @@ def test_rows_negate_shuffled_comparisons_and_mark_the_oracle():
         ("synthetic_jhmdb/test", "tfc − tfc shuffled")]
     own = rows[("synthetic/val", "ptm − ptm shuffled")].cells["degraded"]
     assert (own.value, own.ci_low, own.ci_high) == (3.0, 2.5, 3.5)  # shuffled − own = -3 [-3.5, -2.5]
-    assert rows[("synthetic_jhmdb/test", "tfc − tfc shuffled")].metric == "PCK Mean"
+    tfc = rows[("synthetic_jhmdb/test", "tfc − tfc shuffled")]
+    assert tfc.metric == "PCK Mean"
+    assert "-" not in format_cell(tfc.cells["recovery"], 1)  # a zero difference is not shown as -0.0
     # a record tagged sensitivity whose compared record is not among the records: no row
     assert [r.label for r in sensitivity_rows(sensitivity_records()[2:3])] == []
 
