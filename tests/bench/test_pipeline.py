@@ -17,6 +17,7 @@ from helpers.tiny_preset import PRESET, plan_keys
 
 from vposebench.datasets.synthetic.stats import SUBSETS
 from vposebench.graph import build_graph
+from vposebench.metrics.frame_groups import GROUPS
 from vposebench.plan import make_plan
 from vposebench.results_store import ResultsStore
 from vposebench.runner import DatasetSpec, MethodSpec, RunSpec, predict_dataset
@@ -43,8 +44,9 @@ def test_records_tables_and_comparisons(tiny_run):
     ptm = by_label[("PTM", 1)]
     assert set(ptm.tags) == {"ptm-table3", "ptm-kfr"}
     assert ptm.metric("AP", "Total").ci_low is not None
-    # the breakdowns are the ones the dataset names: its condition subsets, its occluded joints
-    assert {*SUBSETS, "occluded joints"} >= set(ptm.breakdowns)
+    # the breakdowns are the ones the dataset names: its condition subsets, its occluded joints,
+    # its frame groups
+    assert {*SUBSETS, "occluded joints", *GROUPS} >= set(ptm.breakdowns)
     assert "occluded joints" in ptm.breakdowns and "crowd" in ptm.breakdowns
     assert any(c.table == "AP" and c.column == "Total" and c.other == by_label[("Baseline", 1)].key
                for c in ptm.comparisons)
@@ -109,6 +111,7 @@ from helpers.tiny_preset import PRESET, plan_keys
 from helpers.tiny_preset import plan_keys
 from vposebench.datasets.synthetic.stats import SUBSETS
 from vposebench.graph import build_graph
+from vposebench.metrics.frame_groups import GROUPS
 from vposebench.pipeline import Pipeline, RunOptions
 from vposebench.results_store import ResultsStore
 cache, results = Path(sys.argv[1]), Path(sys.argv[2])
