@@ -75,17 +75,21 @@ class BootstrapReport:
                 "intervals": {k: v.to_dict() for k, v in self.intervals.items()}}
 
 
+def interval_of(value: float, samples: np.ndarray, level: float = DEFAULT_LEVEL, *,
+                paired: bool = False) -> Interval:
+    """One point estimate with the percentile interval and standard error of its resamples
+    (NaN resamples are counted as undefined and left out); paired differences get a p-value."""
+    s = np.asarray(samples, dtype=np.float64)
+    finite = s[np.isfinite(s)]
+    lo, hi = percentile_interval(finite, level)
+    se = float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan")
+    return Interval(value=float(value), lo=lo, hi=hi, se=se, undefined=int(len(s) - len(finite)),
+                    p_value=p_value_two_sided(finite) if paired else None)
+
+
 def _intervals(point: dict[str, float], samples: dict[str, np.ndarray], level: float,
                *, paired: bool = False) -> dict[str, Interval]:
-    out = {}
-    for key, value in point.items():
-        s = np.asarray(samples[key], dtype=np.float64)
-        finite = s[np.isfinite(s)]
-        lo, hi = percentile_interval(finite, level)
-        se = float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan")
-        out[key] = Interval(value=float(value), lo=lo, hi=hi, se=se, undefined=int(len(s) - len(finite)),
-                            p_value=p_value_two_sided(finite) if paired else None)
-    return out
+    return {key: interval_of(value, samples[key], level, paired=paired) for key, value in point.items()}
 
 
 def bootstrap(result: MetricResult, resamples: int = DEFAULT_RESAMPLES, *, seed: int | None = 0,

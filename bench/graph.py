@@ -67,7 +67,6 @@ def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
 
     data = add(Job("data", "generate", generate_data,
                    (str(plan.data_root), plan.synth, options.workers),
-                   resources={"cpu": float(options.workers)},
                    estimate_s=10.0 if plan.synth.val_videos < 8 else 30.0,
                    label="synthetic data")) \
         if cached_manifest(plan.data_root, plan.synth) is None else ""

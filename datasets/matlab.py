@@ -5,15 +5,14 @@ turns what :func:`scipy.io.loadmat` returns into checked float arrays or into th
 dict/list/scalar tree that the JSON readers understand, and reports problems as
 :class:`~vposebench.errors.UserError` naming the file and the variable.
 
-A v5 file is checked for completeness before scipy reads it: scipy stops quietly at the end
-of a file cut inside a variable it was not asked for, so a cut file would otherwise surface
-later as a "missing variable".
+A v5 file's structure is checked before scipy reads it (:mod:`vposebench.datasets.mat_v5`):
+scipy's compiled reader can crash the interpreter on a damaged file, and it stops quietly at the
+end of a file cut inside a variable it was not asked for.
 """
 
 from __future__ import annotations
 
 import os
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,9 @@ import numpy as np
 import scipy.io
 from scipy.io.matlab import mat_struct
 
+from vposebench.datasets.mat_v5 import check_v5_file
 from vposebench.errors import UserError
 from vposebench.formats.jsonfile import check_input_file
-
-#: the fixed header of a MATLAB v5 file; its last 4 bytes are the version and the byte order
-V5_HEADER = 128
 
 
 def load_mat(path: str | os.PathLike[str], *, structs: bool = False,
@@ -39,7 +36,7 @@ def load_mat(path: str | os.PathLike[str], *, structs: bool = False,
     check_input_file(p)
     if p.stat().st_size == 0:
         raise UserError("file is empty", path=p)
-    check_complete(p)
+    check_v5_file(p)
     kwargs = {"squeeze_me": True, "struct_as_record": False} if structs else {}
     try:
         data = scipy.io.loadmat(str(p), variable_names=variables, **kwargs)
@@ -48,44 +45,6 @@ def load_mat(path: str | os.PathLike[str], *, structs: bool = False,
     except Exception as exc:  # scipy raises many types on corrupt or truncated files
         raise UserError(f"cannot read MATLAB file ({type(exc).__name__}: {exc})", path=p) from None
     return {k: v for k, v in data.items() if not k.startswith("__")}
-
-
-def _byte_order(header: bytes) -> str | None:
-    """'<' or '>' for a v5 header, None for anything else (v4, v7.3/HDF5, not MATLAB)."""
-    if len(header) < V5_HEADER:
-        return None
-    order = {b"IM": "<", b"MI": ">"}.get(header[126:128])
-    if order is None or struct.unpack(order + "H", header[124:126])[0] != 0x0100:
-        return None
-    return order
-
-
-def check_complete(path: Path) -> None:
-    """Walk the top-level data elements of a v5 file: each tag's byte count must fit in the
-    file. A file cut short (a copy that stopped, a download that broke) is a UserError saying
-    so, whichever variable the cut went through."""
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        order = _byte_order(handle.read(V5_HEADER))
-        if order is None:
-            return  # not v5: scipy reads or refuses it
-        position = V5_HEADER
-        while position < size:
-            handle.seek(position)
-            tag = handle.read(8)
-            if len(tag) < 8:
-                raise UserError(f"truncated MATLAB file: {size - position} stray byte(s) where a data "
-                                f"element should start (at byte {position})", path=path)
-            kind, count = struct.unpack(order + "II", tag)
-            if kind >> 16:  # small data element: 4 bytes of data inside the tag
-                position += 8
-                continue
-            end = position + 8 + count
-            if count == 0 or end > size:
-                raise UserError(f"truncated or corrupt MATLAB file: the data element at byte {position} "
-                                f"needs {count} bytes, the file ends {size - position - 8} bytes later",
-                                path=path)
-            position = end
 
 
 def variable(data: dict[str, Any], name: str, path: str | os.PathLike[str]) -> Any:

@@ -15,6 +15,7 @@ import argparse
 import shutil
 from pathlib import Path
 
+from ..engines import add_engine_arguments, engine_for
 from ..errors import UserError
 from ..experiments import PRESETS, get_preset
 from ..formats import load_json
@@ -47,6 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path,
                         help="where the re-computed records go (default: runs/check-<preset>)")
     parser.add_argument("--workers", type=int, help="processes (default: as the committed run)")
+    add_engine_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -82,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
                          force=True, seed=manifest.get("seed", 0))
     progress = TqdmProgress(enabled=not args.quiet, prefix="check")
     try:
-        current = Pipeline(preset, options, progress).run().records
+        with engine_for(args.cluster, options.workers, options.device) as engine:
+            current = Pipeline(preset, options, progress, engine).run().records
     finally:
         progress.close()
     report = check_records(committed, current, reference_method=args.reference_method,

@@ -17,6 +17,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ..engines import add_engine_arguments, engine_for, validate_cluster
 from ..errors import UserError
 from ..experiments import PRESETS, get_preset
 from ..outputs import check_output_folder
@@ -48,6 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        help="write the committed reference results/<preset> (lists every record it removes)")
     parser.add_argument("--force", action="store_true",
                         help="recompute every record (speed included) from cached models and predictions")
+    add_engine_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -64,6 +66,7 @@ def validate(args: argparse.Namespace) -> None:
 
         if not torch.cuda.is_available():
             raise UserError("CUDA was asked for but torch sees no GPU", field="--device")
+    validate_cluster(getattr(args, "cluster", None))
 
 
 def printed_tables(result: RunResult) -> str:
@@ -92,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
                          workers=args.workers, force=args.force, seed=args.seed)
     progress = TqdmProgress(enabled=not args.quiet)
     try:
-        result = Pipeline(preset, options, progress).run()
+        with engine_for(args.cluster, args.workers, args.device) as engine:
+            result = Pipeline(preset, options, progress, engine).run()
     finally:
         progress.close()
     print(printed_tables(result))

@@ -77,3 +77,43 @@ def test_check_refuses_a_reference_of_another_preset(in_checkout, tiny_run, caps
     shutil.copytree(tiny_run.options.results, in_checkout / "results" / "quick")
     assert cli.main(["check", "--preset", "quick", "--quiet"]) == 2
     assert "run.json: preset: was made by preset 'test', not 'quick'" in capsys.readouterr().err
+
+
+#: what a record says about the run rather than its outcome: when, on which commit, how fast
+RUN_FIELDS = ("created", "provenance", "speed")
+TRAINING_RUN_FIELDS = ("seconds", "resumed_from", "idle_steps")
+
+
+def outcome(record) -> dict:
+    """A record without its run-dependent fields (times, provenance), speed only as present."""
+    data = {k: v for k, v in record.to_dict().items() if k not in RUN_FIELDS}
+    data["timed"] = record.speed is not None
+    data["training"] = {k: v for k, v in data["training"].items() if k not in TRAINING_RUN_FIELDS}
+    return data
+
+
+def test_a_dask_cluster_makes_the_records_of_the_default_engine(in_checkout, tiny_run, capsys):
+    """`--cluster local:2` on an empty cache: data, training, prediction, evaluation, timing and
+    records all run on Dask workers and give the default engine's records (same keys, metrics,
+    intervals, comparisons and trained weights)."""
+    pytest.importorskip("distributed", reason="the cluster extra (vposebench[cluster]) is not installed")
+    from vposebench.results_store import ResultsStore
+
+    assert cli.main(["run", "--preset", "test", "--cache", "fresh", "--results", "dask",
+                     "--cluster", "local:2", "--quiet"]) == 0
+    assert "7 records written, 0 up to date" in capsys.readouterr().out
+    ours = {r.key: r for r in ResultsStore(in_checkout / "dask").load_all()}
+    default = {r.key: r for r in tiny_run.result.records}
+    assert sorted(ours) == sorted(default)
+    for key, record in default.items():
+        assert outcome(ours[key]) == outcome(record), record.label
+    assert any(r.speed is not None for r in ours.values())  # the timing job ran there too
+
+
+def test_a_malformed_cluster_is_refused_before_the_cache_is_touched(in_checkout, tiny_run, capsys):
+    committed = in_checkout / "committed"
+    shutil.copytree(tiny_run.options.results, committed)
+    assert cli.main(["check", "--results", str(committed), "--cache", "cache",
+                     "--cluster", "local:0", "--quiet"]) == 2
+    assert "--cluster: expected local:N with N >= 1" in capsys.readouterr().err
+    assert (in_checkout / "cache" / "checkpoints").is_dir()
