@@ -228,8 +228,9 @@ def _pck_entries(protocol: str, table: str, strides: tuple[int, ...]) -> list[En
     return entries
 
 
-#: the controls of the sensitivity check (issue 11), fitted from a protocol's per-frame model
-CONTROLS = {"hold": "Hold", "oracle-hold": "Oracle-hold", "prior": "Prior"}
+#: the controls of the sensitivity check (issue 11), fitted from a protocol's per-frame model,
+#: and their labels; the oracle (`describe().oracle`) is labelled "(oracle)" wherever it appears
+CONTROLS = {"hold": ("Hold", False), "oracle-hold": ("Oracle-hold", True), "prior": ("Prior", False)}
 #: the tag of the sensitivity table's entries
 SENSITIVITY = "sensitivity"
 
@@ -245,9 +246,10 @@ def _sensitivity_entries(prefix: str, label: str, base_label: str,
     """Each control against the per-frame model (`label` formats a row name), and the shuffled
     variant of each temporal method (own label, job) and of hold against its own self."""
     tags = (SENSITIVITY,)
-    entries = [Entry(label.format(name), f"{prefix}-{control}", tags=tags, compare_to=base_label, timed=False)
-               for control, name in CONTROLS.items()]
-    for own, job in (*temporal, (label.format(CONTROLS["hold"]), f"{prefix}-hold")):
+    entries = [Entry(label.format(name) + (" (oracle)" if oracle else ""), f"{prefix}-{control}", tags=tags,
+                     compare_to=base_label, timed=False)
+               for control, (name, oracle) in CONTROLS.items()]
+    for own, job in (*temporal, (label.format(CONTROLS["hold"][0]), f"{prefix}-hold")):
         entries.append(Entry(f"{own}, shuffled", job, tags=tags, compare_to=own, timed=False,
                              temporal_input="shuffled"))
     return entries

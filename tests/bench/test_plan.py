@@ -1,7 +1,7 @@
 """The plan of the quick and default presets holds the sensitivity check's evaluations: each
 control fitted from its protocol's baseline (0 iterations, as the fitted checkpoint states) and
 compared with it, each shuffled variant run under a "shuffled" protocol and compared with its
-own method."""
+own method; the oracle is labelled "(oracle)"."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from vposebench.experiments import PRESETS
 from vposebench.plan import RunOptions, make_plan
+from vposebench.registry import METHODS
 
 
 @pytest.mark.parametrize("name", ["quick", "default"])
@@ -27,6 +28,8 @@ def test_presets_plan_the_controls_and_shuffled_variants(name, tmp_path):
             rows.add((ev.model.job.protocol, f"{method} - {method} shuffled"))
         else:
             assert ev.model.train_config["iterations"] == 0  # fitted, not trained
+            # an oracle (the method says so) is labelled "(oracle)" wherever it appears
+            assert ("(oracle)" in ev.label) is METHODS.get(method).oracle
             assert ev.model.init == other.model.job.name and theirs == "baseline"
             rows.add((ev.model.job.protocol, f"{method} - {theirs}"))
     controls = {f"{c} - baseline" for c in ("hold", "oracle-hold", "prior")}

@@ -34,7 +34,7 @@ def sensitivity_records(hold_degraded: float = 2.0):
     ptm = posetrack_record("ptm", "PTM", 58.0, 49.0)
     hold = posetrack_record("hold", "Hold", 60.5, 50.0, tags=["sensitivity"],
                             comparisons=_diffs(base, "AP", "Total", (0.5, hold_degraded, 0.0, 0.0)))
-    oracle = posetrack_record("oracle-hold", "Oracle-hold", 61.0, 50.0, tags=["sensitivity"],
+    oracle = posetrack_record("oracle-hold", "Oracle-hold (oracle)", 61.0, 50.0, tags=["sensitivity"],
                               comparisons=_diffs(base, "AP", "Total", (1.0, 4.0, 0.0, 0.0)))
     prior = posetrack_record("prior", "Prior", 60.2, 50.0, tags=["sensitivity"],
                              comparisons=_diffs(base, "AP", "Total", (0.2, 0.75, 0.0, 0.1)))
