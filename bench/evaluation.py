@@ -105,6 +105,11 @@ class GroundTruth:
     def groups(self) -> FrameGroups:
         return FrameGroups.of(self.video(name) for name in self.names)
 
+    @functools.cached_property
+    def breakdowns(self) -> dict[str, Any]:
+        """The dataset's breakdowns (`VideoDataset.breakdowns`) by name."""
+        return {part.name: part for part in self.dataset.breakdowns()}
+
 
 def joint_mask(result: Any, truth: GroundTruth, flag: str) -> np.ndarray:
     """(N_gt, 15) internal-order mask of the GT joints whose person's per-joint `flag` is set
@@ -140,7 +145,7 @@ def result_parts(scored: Scored, truth: GroundTruth) -> tuple[dict[str, Scored],
     """`scored` on each of the dataset's video and frame-group breakdowns, and notes on those
     left out."""
     out, notes = {}, []
-    for part in truth.dataset.breakdowns():
+    for part in truth.breakdowns.values():
         if part.joint_flag is not None:
             continue
         found = restricted(scored, part, truth)
@@ -156,7 +161,7 @@ def joint_tables(scored: Scored, truth: GroundTruth) -> tuple[dict[str, MetricTa
     out: dict[str, MetricTable] = {}
     notes = []
     result = scored.main
-    for part in truth.dataset.breakdowns():
+    for part in truth.breakdowns.values():
         if part.joint_flag is None:
             continue
         if hasattr(result, "select_gt_joints"):
@@ -177,7 +182,7 @@ def comparisons(mine: Scored, my_parts: dict[str, Scored], others: list[tuple[Ev
     for other, theirs in others:
         pairs = [("", mine, theirs)]
         for name, part in my_parts.items():
-            found = restricted(theirs, next(b for b in truth.dataset.breakdowns() if b.name == name), truth)
+            found = restricted(theirs, truth.breakdowns[name], truth)
             if not isinstance(found, str):
                 pairs.append((f":{name}", part, found))
         for suffix, a, b in pairs:
@@ -197,7 +202,7 @@ def evaluate(ev: EvaluationPlan, compared: tuple[EvaluationPlan, ...], seed: int
     breakdowns.update(joints)
     others = [(other, score(other, other.predictions)) for other in compared]
     found = comparisons(scored, parts, others, truth, ev, seed)
-    groups = truth.groups.to_dict() if any(p.frame_group for p in truth.dataset.breakdowns()) else None
+    groups = truth.groups.to_dict() if any(p.frame_group for p in truth.breakdowns.values()) else None
     write_json(ev.evaluation, {
         "videos": len(scored.main.videos),
         "metrics": metric_table_to_dict(scored.table(seed, ev)),
