@@ -15,6 +15,7 @@ and the closest match.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import os
@@ -76,6 +77,19 @@ class Registry(Generic[T]):
         if isinstance(obj, type):
             obj.name = name  # type: ignore[attr-defined]
         self._entries[name] = obj
+
+    @contextlib.contextmanager
+    def scoped(self) -> Iterator[Registry[T]]:
+        """Entries registered inside the block are gone when it ends; the built-ins and the
+        plugins are loaded first and stay. For registering an example or a test double
+        without leaving it behind (``tests/test_docs_examples.py``)."""
+        self._ensure_loaded()
+        before = dict(self._entries)
+        try:
+            yield self
+        finally:
+            self._entries = before
+            self._plugins &= set(before)
 
     # -- lookup -------------------------------------------------------------------------
     def set_plugin_paths(self, paths: Iterable[str | os.PathLike[str]] | None) -> None:

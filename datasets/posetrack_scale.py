@@ -24,8 +24,9 @@ from vposebench.formats import write_annotations, write_predictions
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import FrameGT, FramePred, PersonGT, PersonPred, VideoGT, VideoPred
 
-# A standing person in PT18 slot order, in units of body height (origin at the hip centre).
-_TEMPLATE = np.array([
+#: A standing person in PT18 slot order, in units of body height (origin at the hip centre); the
+#: test helpers that make random PoseTrack sets pose their people from it too.
+STANDING_PERSON = np.array([
     [0.00, -0.78], [0.00, -0.68], [0.00, -0.95], [0, 0], [0, 0],  # nose, neck, head top, ears
     [0.10, -0.62], [-0.10, -0.62], [0.13, -0.40], [-0.13, -0.40], [0.15, -0.20], [-0.15, -0.20],
     [0.07, 0.00], [-0.07, 0.00], [0.08, 0.25], [-0.08, 0.25], [0.08, 0.48], [-0.08, 0.48],
@@ -89,7 +90,7 @@ def _video(rng: np.random.Generator, index: int, num_frames: int, mean_persons: 
             if not first <= f <= last:
                 continue
             sway = np.sin(f / 7.0 + t) * 0.05
-            xy = path[f] + (_TEMPLATE + pose_jitter[t] + [sway, 0]) * size
+            xy = path[f] + (STANDING_PERSON + pose_jitter[t] + [sway, 0]) * size
             annotated = _REAL & (rng.random(17) < 0.9)
             kps = np.zeros((17, 3))
             kps[annotated, :2] = xy[annotated]
@@ -111,7 +112,7 @@ def _video(rng: np.random.Generator, index: int, num_frames: int, mean_persons: 
             for k in range(rng.poisson(extra_preds)):
                 centre = rng.uniform([0, 0], [width, height])
                 fp = np.full((17, 3), np.nan)
-                fp[_REAL, :2] = centre + _TEMPLATE[_REAL] * rng.uniform(100, 400)
+                fp[_REAL, :2] = centre + STANDING_PERSON[_REAL] * rng.uniform(100, 400)
                 fp[_REAL, 2] = rng.uniform(0.001, 0.6, int(_REAL.sum()))
                 pred_persons.append(PersonPred(fp, track_id=500 + k, score=float(rng.random())))
         gt_frames.append(FrameGT(index=f, file_name=file_name, persons=gt_persons,

@@ -2,7 +2,7 @@
 
     python tools/gpu_check.py --out results/gpu            # on the GPU machine; commit the folder
     python tools/gpu_check.py --dry-run --out /tmp/gpu     # CPU, tiny sizes: the script's own test
-    python tools/gpu_check.py --device cpu --batch 2 --parts steps --out results/cpu-steps
+    python tools/gpu_check.py --device cpu --batch 2 --parts steps --out results/cpu-step-times
                                                            # paper sizes on the CPU, 1 thread
 
 1. the commands on the device: `vposebench synth` (small data), `vposebench train --device

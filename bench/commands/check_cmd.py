@@ -32,7 +32,7 @@ NAME = "check"
 def configure(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--preset", choices=sorted(PRESETS),
-                       help="check the committed reference results/PRESET (default: default)")
+                       help="check the committed reference results/<preset> (default: default)")
     which.add_argument("--results", type=Path, help="check the records of this folder instead")
     parser.add_argument("--methods", help="comma-separated methods to check (default: all)")
     parser.add_argument("--speed-tolerance", type=float, default=DEFAULT_SPEED_TOLERANCE,

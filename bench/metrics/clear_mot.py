@@ -18,7 +18,8 @@ per update are motmetrics' own:
 
 Object ids must be unique within an update, and so must hypothesis ids (callers fall back to
 motmetrics itself otherwise); ids are global, so different sequences must not share ids.
-Equality with motmetrics is tested on randomized inputs in ``tests/metrics``.
+Equality with motmetrics is tested on randomized inputs in
+``tests/bench/metrics/test_clear_mot.py``.
 """
 
 from __future__ import annotations

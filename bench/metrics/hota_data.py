@@ -1,5 +1,6 @@
 """GT and prediction folders -> the flat arrays keypoint HOTA starts from, as the PoseTrack21 kit
-prepares them (``docs/evaluation.md``, section HOTA; the kit's ``datasets/posetrack.py``).
+prepares them (``docs/evaluation.md``, section HOTA; the kit's
+``posetrack21/trackeval/datasets/posetrack.py``).
 
 Per video (file-name order): only frames with ``is_labeled`` true are evaluated; both sides
 keep the kit's 15 joints (PoseTrack'18 slots without the ears; PoseTrack'17 files are mapped

@@ -30,11 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vposebench.errors import UserError
-from vposebench.formats import load_json
 from vposebench.structures import VideoGT
 
 from .config import BURST_KINDS
-from .truth import integer_entry
+from .truth import integer_entry, load_side_file, person_entries
 
 if TYPE_CHECKING:  # bursts.py loads OpenCV; readers of side files do not need it
     from .bursts import Burst
@@ -64,26 +63,12 @@ def degradation_document(video: VideoGT, bursts: Sequence[Burst], track_ids: Seq
 
 def read_degradation(path: str | os.PathLike[str], video: VideoGT) -> VideoGT:
     """Read a side file and set the flags of the persons of `video` it names (in place)."""
-    p = Path(path)
-    doc = load_json(p)
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise UserError(f"not a synthetic degradation file (expected format {FORMAT!r})", path=p,
-                        field="format")
-    if doc.get("version") != VERSION:
-        raise UserError(f"unsupported version {doc.get('version')!r} (this reader knows {VERSION})",
-                        path=p, field="version")
+    p, doc = load_side_file(path, FORMAT, VERSION, "degradation")
     if doc.get("frames") != len(video.frames):
         raise UserError(f"expected {len(video.frames)} frames (the video's), got {doc.get('frames')!r}",
                         path=p, field="frames")
-    entries = doc.get("persons")
-    if not isinstance(entries, list):
-        raise UserError("expected a list", path=p, field="persons")
     flags: dict[tuple[int, int], tuple[str, int]] = {}
-    for i, entry in enumerate(entries):
-        field = f"persons[{i}]"
-        if not isinstance(entry, dict):
-            raise UserError("expected an object", path=p, field=field)
-        key = (integer_entry(entry, "frame", p, field), integer_entry(entry, "track_id", p, field))
+    for field, entry, key in person_entries(doc, p):
         kind = entry.get("kind")
         if kind not in BURST_KINDS:
             raise UserError(f"expected one of {', '.join(BURST_KINDS)}, got {kind!r}", path=p,

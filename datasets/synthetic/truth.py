@@ -22,7 +22,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,26 +89,42 @@ def integer_entry(entry: dict, key: str, path: Path, field: str) -> int:
     return value
 
 
-def read_occlusion(path: str | os.PathLike[str], video: VideoGT) -> VideoTruth:
-    """Read a side file and attach it to `video` (sets every `PersonGT.occluded`)."""
+def load_side_file(path: str | os.PathLike[str], fmt: str, version: int,
+                   kind: str) -> tuple[Path, dict[str, Any]]:
+    """A synthetic side file (occlusion, degradation) as a dict whose `format` is `fmt` and
+    `version` is `version`; else a UserError naming the file and the field."""
     p = Path(path)
     doc = load_json(p)
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise UserError(f"not a synthetic occlusion file (expected format {FORMAT!r})", path=p,
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise UserError(f"not a synthetic {kind} file (expected format {fmt!r})", path=p,
                         field="format")
-    if doc.get("version") != VERSION:
-        raise UserError(f"unsupported version {doc.get('version')!r} (this reader knows {VERSION})",
+    if doc.get("version") != version:
+        raise UserError(f"unsupported version {doc.get('version')!r} (this reader knows {version})",
                         path=p, field="version")
-    joints = video.skeleton.num_joints
-    entries: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
+    return p, doc
+
+
+def person_entries(doc: dict[str, Any], path: Path) -> Iterator[tuple[str, dict, tuple[int, int]]]:
+    """(field name, entry, (frame, track_id)) of each entry of a side file's `persons` list;
+    a list that is not one, an entry that is not an object or a key that is not an integer is
+    a UserError naming the field."""
     persons = doc.get("persons")
     if not isinstance(persons, list):
-        raise UserError("expected a list", path=p, field="persons")
+        raise UserError("expected a list", path=path, field="persons")
     for i, entry in enumerate(persons):
         field = f"persons[{i}]"
         if not isinstance(entry, dict):
-            raise UserError("expected an object", path=p, field=field)
-        key = (integer_entry(entry, "frame", p, field), integer_entry(entry, "track_id", p, field))
+            raise UserError("expected an object", path=path, field=field)
+        yield field, entry, (integer_entry(entry, "frame", path, field),
+                             integer_entry(entry, "track_id", path, field))
+
+
+def read_occlusion(path: str | os.PathLike[str], video: VideoGT) -> VideoTruth:
+    """Read a side file and attach it to `video` (sets every `PersonGT.occluded`)."""
+    p, doc = load_side_file(path, FORMAT, VERSION, "occlusion")
+    joints = video.skeleton.num_joints
+    entries: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
+    for field, entry, key in person_entries(doc, p):
         codes = entry.get("codes")
         if (not isinstance(codes, list) or len(codes) != joints
                 or not all(is_int(c) and c in CODE_NAMES for c in codes)):

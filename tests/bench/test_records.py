@@ -2,6 +2,7 @@ import dataclasses
 import json
 import math
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from helpers.record_fixtures import pck_record, posetrack_record
 from vposebench import records
 from vposebench.errors import UserError
 from vposebench.protocols import BoxSettings, Protocol, TrackerSettings
+from vposebench.provenance import Provenance
 from vposebench.records import Estimate, ResultRecord, config_hash
 from vposebench.results_store import ResultsStore
 
@@ -111,3 +113,61 @@ def test_module_docstring_lists_exactly_the_record_fields():
     fields = {f.name for f in dataclasses.fields(ResultRecord)}
     assert {key for key, derived in documented if not derived} == fields
     assert {key for key, derived in documented if derived} == set(record.to_dict()) - fields
+
+
+RECORDS_DOC = Path(__file__).resolve().parents[2] / "docs" / "records.md"
+
+
+def _documented_tables(text: str) -> dict[str, list[str]]:
+    """Section heading -> the first-column names (`name`) of the table in that section."""
+    sections: dict[str, list[str]] = {}
+    heading = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = line[3:].strip()
+        elif heading and (match := re.match(r"\|\s*`(\w+)`\s*\|", line)):
+            sections.setdefault(heading, []).append(match.group(1))
+    return sections
+
+
+def _record_dataclasses() -> dict[str, type]:
+    """Every dataclass a record file holds, found from ResultRecord's type hints (wherever it
+    is defined), plus Provenance, stored as a plain object."""
+    found: dict[str, type] = {"Provenance": Provenance}
+    todo = [ResultRecord]
+    while todo:
+        cls = todo.pop()
+        found[cls.__name__] = cls
+        for hint in typing.get_type_hints(cls).values():
+            for tp in (hint, *_nested_types(hint)):
+                if dataclasses.is_dataclass(tp) and tp.__name__ not in found:
+                    todo.append(tp)
+    return found
+
+
+def _nested_types(hint: object) -> list[object]:
+    out = []
+    for arg in typing.get_args(hint):
+        out.extend([arg, *_nested_types(arg)])
+    return out
+
+
+def test_records_doc_lists_exactly_the_fields_of_each_record_dataclass():
+    documented = _documented_tables(RECORDS_DOC.read_text(encoding="utf-8"))
+    classes = _record_dataclasses()
+    assert {"ResultRecord", "Protocol", "Estimate", "Comparison", "Speed", "LatencyStats"} <= set(classes)
+    wrong = []
+    for name, cls in classes.items():
+        fields = [f.name for f in dataclasses.fields(cls)]
+        if cls is ResultRecord:  # the file's keys, in the order they are written
+            fields = list(posetrack_record("ptm", "PTM", 70.0, 60.0).to_dict())
+            assert set(fields) - {f.name for f in dataclasses.fields(cls)} == {"key", "config_hash"}
+            if documented.get(name) != fields:
+                wrong.append(f"{name}: the file's keys in order are {fields}")
+        elif name not in documented:
+            wrong.append(f"{name}: no '## {name}' section with a field table (fields: {fields})")
+        elif sorted(documented[name]) != sorted(fields):
+            extra, missing = set(documented[name]) - set(fields), set(fields) - set(documented[name])
+            wrong.append(f"{name}: documents {sorted(extra)} that it does not have, "
+                         f"leaves out {sorted(missing)}")
+    assert not wrong, "docs/records.md:\n" + "\n".join(wrong)

@@ -23,6 +23,24 @@ def test_register_and_get():
         reg.add("alpha", object())
 
 
+def test_scoped_registrations_end_with_the_block():
+    reg = Registry("widget", builtin_module="json")  # any importable module stands for the built-ins
+    reg.add("kept", object())
+    with reg.scoped():
+        reg.add("temporary", object())
+        assert reg.names() == ["kept", "temporary"]
+    assert reg.names() == ["kept"]
+    with reg.scoped():
+        reg.add("temporary", object())  # a new object under the same name: nothing was left behind
+    with pytest.raises(RuntimeError), reg.scoped():
+        reg.add("during-a-failure", object())
+        raise RuntimeError("the block failed")
+    assert reg.names() == ["kept"]
+    with METHODS.scoped():
+        assert "baseline" in METHODS  # the built-ins were loaded before the block and stay
+    assert "baseline" in METHODS
+
+
 def test_unknown_name_lists_known_and_closest():
     reg = Registry("method")
     for name in ("baseline", "ptm", "tfc", "refine"):

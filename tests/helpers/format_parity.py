@@ -15,16 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from vposebench.datasets.posetrack_scale import STANDING_PERSON
 from vposebench.formats import write_annotations, write_predictions
 from vposebench.skeleton import POSETRACK18, PT17_ID_FOR_PT18_SLOT
 from vposebench.structures import FrameGT, FramePred, PersonGT, PersonPred, VideoGT, VideoPred
 
-_TEMPLATE = np.array([
-    [0.00, -0.78], [0.00, -0.68], [0.00, -0.95], [0, 0], [0, 0], [0.10, -0.62], [-0.10, -0.62],
-    [0.13, -0.40], [-0.13, -0.40], [0.15, -0.20], [-0.15, -0.20], [0.07, 0.00], [-0.07, 0.00],
-    [0.08, 0.25], [-0.08, 0.25], [0.08, 0.48], [-0.08, 0.48],
-])
-_REAL = np.array([s not in POSETRACK18.placeholders for s in range(17)])
+_REAL = POSETRACK18.evaluated
 
 
 def _quarter(values: np.ndarray) -> np.ndarray:
@@ -47,7 +43,7 @@ def random_videos(seed: int, videos: int = 3) -> list[tuple[VideoGT, VideoPred]]
         for f in range(n):
             persons, found, regions = [], [], []
             for t, tr in enumerate(tracks):
-                xy = _quarter(tr["start"] + tr["vel"] * f + (_TEMPLATE + rng.normal(0, 0.02, (17, 2))) * tr["size"])
+                xy = _quarter(tr["start"] + tr["vel"] * f + (STANDING_PERSON + rng.normal(0, 0.02, (17, 2))) * tr["size"])
                 kps = np.zeros((17, 3))
                 has = _REAL & (rng.random(17) < 0.85)
                 if rng.random() < 0.05:

@@ -18,16 +18,11 @@ from typing import Any
 import numpy as np
 import shapely
 
-# a standing person in PoseTrack'18 slot order, in body heights around the hip centre (ears unused)
-_TEMPLATE = np.array([
-    [0.00, -0.78], [0.00, -0.68], [0.00, -0.95], [0, 0], [0, 0], [0.10, -0.62], [-0.10, -0.62],
-    [0.13, -0.40], [-0.13, -0.40], [0.15, -0.20], [-0.15, -0.20], [0.07, 0.00], [-0.07, 0.00],
-    [0.08, 0.25], [-0.08, 0.25], [0.08, 0.48], [-0.08, 0.48],
-])
-_REAL = np.array([s not in (3, 4) for s in range(17)])
-_NAMES = ["nose", "head_bottom", "head_top", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-          "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-          "right_knee", "left_ankle", "right_ankle"]
+from vposebench.datasets.posetrack_scale import STANDING_PERSON
+from vposebench.skeleton import POSETRACK18
+
+_REAL = POSETRACK18.evaluated  # the ears are placeholders
+_NAMES = list(POSETRACK18.joints)
 CRASHES = ("no_gt_annotation", "all_gt_ignored")
 
 
@@ -81,7 +76,7 @@ def _video(rng: np.random.Generator, vid: int, crash: str | None) -> tuple[dict,
         for t, tr in enumerate(tracks):
             if not tr["first"] <= f <= tr["last"]:
                 continue
-            xy = tr["start"] + tr["vel"] * f + (_TEMPLATE + rng.normal(0, 0.015, _TEMPLATE.shape)) * tr["size"]
+            xy = tr["start"] + tr["vel"] * f + (STANDING_PERSON + rng.normal(0, 0.015, STANDING_PERSON.shape)) * tr["size"]
             head = xy[[0, 1, 2]]
             hb = np.concatenate([head.min(0) - 0.05 * tr["size"], head.max(0) + 0.05 * tr["size"]])
             head_size = 0.6 * np.hypot(*(hb[2:] - hb[:2]))
@@ -114,7 +109,7 @@ def _video(rng: np.random.Generator, vid: int, crash: str | None) -> tuple[dict,
                 preds.append((pid, pk))
         if rng.random() < 0.3:  # a false-positive track in the image corner
             c = np.array([1500.0, 300.0]) + rng.normal(0, 5, 2)
-            pk = np.c_[c + _TEMPLATE * 200, np.ones(17)]
+            pk = np.c_[c + STANDING_PERSON * 200, np.ones(17)]
             pk[~_REAL] = 0
             preds.append((990, pk))
         if labeled[f] and rng.random() < 0.35 and gts:
@@ -186,7 +181,7 @@ def make_hota_case(seed: int, *, videos: int = 2, crash: str | None = None) -> d
 def person_keypoints(centre: tuple[float, float], size: float = 200.0, offset: tuple[float, float] = (0, 0),
                      present: np.ndarray | None = None) -> list[float]:
     """17 PoseTrack'18 triplets of the template person (ears (0, 0, 0)), shifted by `offset`."""
-    xy = np.asarray(centre) + _TEMPLATE * size + np.asarray(offset)
+    xy = np.asarray(centre) + STANDING_PERSON * size + np.asarray(offset)
     kps = np.zeros((17, 3))
     mask = _REAL if present is None else _REAL & present
     kps[mask] = np.c_[xy[mask], np.ones(mask.sum())]
