@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -79,6 +80,19 @@ def refuse_daemonic_workers(engine: Engine, spec: str) -> None:
 
 
 @contextlib.contextmanager
+def quiet_dask_logs() -> Iterator[None]:
+    """Only Dask's errors on the console while the cluster lives (not its INFO lines about
+    schedulers, workers and clients starting and closing, which would bury the progress)."""
+    logger = logging.getLogger("distributed")
+    before = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+@contextlib.contextmanager
 def engine_for(cluster: str | None, workers: int, device: str) -> Iterator[Engine | None]:
     """The engine on the cluster `cluster` names (stopped afterwards), or None: the pipeline's
     default `LocalEngine` of `workers` processes."""
@@ -87,6 +101,6 @@ def engine_for(cluster: str | None, workers: int, device: str) -> Iterator[Engin
         return
     from .clusters import make_engine
 
-    with non_daemonic_workers(), make_engine(cluster, workers=workers, device=device) as engine:
+    with quiet_dask_logs(), non_daemonic_workers(), make_engine(cluster, workers=workers, device=device) as engine:
         refuse_daemonic_workers(engine, cluster)
         yield engine
