@@ -78,6 +78,8 @@ class Entry:
     tags: tuple[str, ...] = ()
     compare_to: str | None = None
     timed: bool = True
+    #: "own" | "shuffled": the method's own temporal input, or the shuffled control's
+    temporal_input: str = "own"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,9 +96,11 @@ class Preset:
     #: True when --methods dropped entries (a narrowed run never prunes other records)
     narrowed: bool = False
 
-    def protocol(self, name: str, stride: int = 1) -> Protocol:
-        """The full protocol of an evaluation on protocol `name` at temporal stride `stride`."""
+    def protocol(self, name: str, stride: int = 1, temporal_input: str = "own") -> Protocol:
+        """The full protocol of an evaluation on protocol `name` at temporal stride `stride`
+        with `temporal_input` ("own" or "shuffled")."""
         return dataclasses.replace(PROTOCOLS[name].protocol, temporal_stride=stride,
+                                   temporal_input=temporal_input,
                                    intervals=IntervalSettings(self.bootstrap), speed=self.speed)
 
     def job(self, name: str) -> TrainJob:
@@ -224,6 +228,33 @@ def _pck_entries(protocol: str, table: str, strides: tuple[int, ...]) -> list[En
     return entries
 
 
+#: the controls of the sensitivity check (issue 11), fitted from a protocol's per-frame model,
+#: and their labels; the oracle (`describe().oracle`) is labelled "(oracle)" wherever it appears
+CONTROLS = {"hold": ("Hold", False), "oracle-hold": ("Oracle-hold", True), "prior": ("Prior", False)}
+#: the tag of the sensitivity table's entries
+SENSITIVITY = "sensitivity"
+
+
+def _control_jobs(prefix: str, base: TrainJob) -> list[TrainJob]:
+    """The controls wrapping `base` (no gradient steps; `vposebench.fitting`)."""
+    return [TrainJob(f"{prefix}-{control}", control, base.protocol, base.settings, init_from=base.name)
+            for control in CONTROLS]
+
+
+def _sensitivity_entries(prefix: str, label: str, base_label: str,
+                         temporal: tuple[tuple[str, str], ...]) -> list[Entry]:
+    """Each control against the per-frame model (`label` formats a row name), and the shuffled
+    variant of each temporal method (own label, job) and of hold against its own self."""
+    tags = (SENSITIVITY,)
+    entries = [Entry(label.format(name) + (" (oracle)" if oracle else ""), f"{prefix}-{control}", tags=tags,
+                     compare_to=base_label, timed=False)
+               for control, (name, oracle) in CONTROLS.items()]
+    for own, job in (*temporal, (label.format(CONTROLS["hold"][0]), f"{prefix}-hold")):
+        entries.append(Entry(f"{own}, shuffled", job, tags=tags, compare_to=own, timed=False,
+                             temporal_input="shuffled"))
+    return entries
+
+
 def _preset(name: str, description: str, synth: str, size: str, *, pose_iters: int, ptm_iters: int,
             pck_iters: int, temporal_iters: int, backbones: tuple[str, ...],
             attentions: tuple[str, ...], capacities: tuple[int, ...], strides: tuple[int, ...],
@@ -232,6 +263,12 @@ def _preset(name: str, description: str, synth: str, size: str, *, pose_iters: i
     jobs += _pck_jobs("jhmdb", size, pck_iters, temporal_iters)
     entries = _pose_entries(backbones, attentions, capacities)
     entries += _pck_entries("jhmdb", "tfc-table1", strides)
+    first, sb = backbones[0], _BACKBONE_LABEL[backbones[0]]
+    jobs += _control_jobs(first, jobs[0]) + _control_jobs("jhmdb", next(j for j in jobs if j.name == "jhmdb-cpm"))
+    entries += _sensitivity_entries(first, "{}-" + sb, f"Baseline-{sb}",
+                                    ((f"PTM-{sb}", f"{first}-ptm-auto"),))
+    entries += _sensitivity_entries("jhmdb", "{} (jhmdb)", "CPM (jhmdb)",
+                                    (("TFC (jhmdb)", "jhmdb-tfc"), ("Refine (jhmdb)", "jhmdb-refine")))
     if penn:
         jobs += _pck_jobs("penn", size, pck_iters, temporal_iters)
         entries += _pck_entries("penn", "tfc-table2", (1,))

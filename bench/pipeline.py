@@ -26,6 +26,7 @@ from .progress import Progress
 from .records import ResultRecord
 from .results_store import ResultsStore
 from .tables.output import render_tables
+from .tables.sensitivity import POSITIVE, failure_line, sensitivity_failures, sensitivity_rows
 
 __all__ = ["DEFAULT_CACHE", "Pipeline", "RunOptions", "RunResult"]
 
@@ -41,6 +42,8 @@ class RunResult:
     tables: dict[str, str]  # table name -> Markdown
     written: list[str]  # keys of the records made in this run
     pruned: list[str]  # "label (key)" of each record of an earlier version of the preset, removed
+    #: datasets whose positive control is not above 0 on degraded frames (`tables.sensitivity`)
+    sensitivity_failures: list[str] = dataclasses.field(default_factory=list)
 
 
 class Pipeline:
@@ -67,12 +70,14 @@ class Pipeline:
         pruned = [] if self.preset.narrowed else self.prune({ev.record_key for ev in plan.evaluations})
         records = [self.store.load(ev.record_key) for ev in plan.evaluations]
         tables = render_tables(records, self.options.results / "tables")
+        failures = sensitivity_failures(records)
         write_json(self.options.results / "run.json", {
             "preset": self.preset.name, "records": sorted(ev.record_key for ev in plan.evaluations),
             "data": plan.synth.to_dict(), "seed": self.options.seed, "workers": self.options.workers,
             "threads": self.options.threads, "device": self.options.device,
+            "sensitivity": sensitivity_verdict(records, failures),
         })
-        return RunResult(records, tables, written, pruned)
+        return RunResult(records, tables, written, pruned, failures)
 
     def prune(self, wanted: set[str]) -> list[str]:
         """Remove the records this preset no longer makes; return "label (key)" of each (the
@@ -87,6 +92,17 @@ class Pipeline:
                 self.store.path_for(key).unlink()
                 removed.append(f"{label} ({key})")
         return removed
+
+
+def sensitivity_verdict(records: list[ResultRecord], failures: list[str]) -> dict:
+    """What run.json says about the sensitivity check: "passed", "failed" (with the failing
+    datasets and the line the run printed) or "not run" (no hold - baseline comparison)."""
+    checked = any((r.first, r.second) == POSITIVE for r in sensitivity_rows(records))
+    if not checked:
+        return {"status": "not run"}
+    if failures:
+        return {"status": "failed", "failures": failures, "line": failure_line(failures)}
+    return {"status": "passed"}
 
 
 def reference_folder(preset: str) -> Path:

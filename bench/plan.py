@@ -58,6 +58,9 @@ class ModelPlan:
     method_config: dict[str, Any]  # the method's full config, as built (see `method_config`)
     train_config: dict[str, Any]  # TrainConfig as trained; a start checkpoint as checkpoint:<recipe>
     init: str | None  # the job it starts from
+    #: the TrainConfig the train stage is given; equal to `train_config` except for a control,
+    #: whose checkpoint states 0 iterations (it is fitted, `vposebench.fitting`)
+    train_settings: dict[str, Any]
 
     @property
     def stats(self) -> Path:
@@ -156,6 +159,8 @@ def method_config(job: TrainJob) -> dict[str, Any]:
 
 def plan_models(preset: Preset, options: RunOptions, data_hash: str) -> dict[str, ModelPlan]:
     """Every training job with its recipe, cache key and configs (start models first)."""
+    from .fitting import fitted_train_config
+    from .interface import is_control, method_class
     from .training import TrainConfig
 
     models: dict[str, ModelPlan] = {}
@@ -166,13 +171,15 @@ def plan_models(preset: Preset, options: RunOptions, data_hash: str) -> dict[str
         init = plan(preset.job(job.init_from)) if job.init_from else None
         train = TrainConfig.from_dict({**job.train, "seed": options.seed,
                                        "init_checkpoint": None if init is None else init.reference})
+        # a control is fitted from its start model, with no gradient steps (`vposebench.fitting`)
+        train_config = fitted_train_config(train) if is_control(method_class(job.method)) else train.to_dict()
         config = method_config(job)
         recipe = content_hash({"method": job.method, "config": config,
-                               "train": train.to_dict(), "protocol": job.protocol, "data": data_hash})
+                               "train": train_config, "protocol": job.protocol, "data": data_hash})
         key = content_hash({"recipe": recipe, "code": code_fingerprint(TRAINING_CODE)})
         models[job.name] = ModelPlan(
             job, recipe, key, options.cache / "checkpoints" / f"{job.name}-{key}.ckpt",
-            config, train.to_dict(), job.init_from)
+            config, train_config, job.init_from, train.to_dict())
         return models[job.name]
 
     for job in preset.jobs:
@@ -199,7 +206,7 @@ def make_plan(preset: Preset, options: RunOptions) -> RunPlan:
     for entry in preset.entries:
         model = models[entry.job]
         protocol_name = model.job.protocol
-        protocol = preset.protocol(protocol_name, entry.stride)
+        protocol = preset.protocol(protocol_name, entry.stride, entry.temporal_input)
         # an override equal to the model's own config value is no change, so "PTM" and "PTM
         # capacity 16" (the default capacity) share one prediction set and one record
         changes = {k: v for k, v in entry.overrides.items() if model.method_config.get(k) != v}

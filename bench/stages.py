@@ -68,7 +68,7 @@ def train_model(model: ModelPlan, init: ModelPlan | None, data_root: str, option
         dataset = DATASETS.get(plan.dataset)(str(Path(data_root) / plan.subdir), plan.train_split)
         result = train(model.job.method, dataset, model.checkpoint,
                        method_settings=dict(model.job.settings),
-                       config=TrainConfig.from_dict(model.train_config), device=options.device,
+                       config=TrainConfig.from_dict(model.train_settings), device=options.device,
                        init_file=None if init is None else init.checkpoint)
         report = {"steps": result.steps, "resumed_from": result.resumed_from,
                   "seconds": result.seconds, "final_loss": _final_loss(result.losses),
@@ -107,7 +107,7 @@ def predict(ev: EvaluationPlan, options: RunOptions) -> dict[str, Any]:
     import torch
 
     from .checkpoint import load_checkpoint
-    from .runner import run_shard
+    from .runner import donors_for, run_shard
 
     marker = ev.predictions / COMPLETE
     if marker.is_file():
@@ -118,7 +118,8 @@ def predict(ev: EvaluationPlan, options: RunOptions) -> dict[str, Any]:
     method = checkpoint.build(torch.device(options.device), source=ev.model.checkpoint, **ev.overrides)
     tracker = spec.tracker()
     names = spec.dataset.open().video_names()
-    stats = run_shard(spec, names, method=method)
+    # the protocol's temporal input: "shuffled" runs each video with its donor's temporal state
+    stats = run_shard(spec, names, donors=donors_for(spec, names), method=method)
     summary = {
         "checkpoint": {"file": ev.model.checkpoint.name, "config": checkpoint.config,
                        "train_config": checkpoint.train_config, "step": checkpoint.step,
