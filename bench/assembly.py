@@ -45,6 +45,15 @@ def _speed(ev: EvaluationPlan) -> Speed | None:
     return speed
 
 
+def dataset_block(ev: EvaluationPlan, scored: dict[str, Any]) -> dict[str, Any]:
+    """The record's `dataset` block: the plan's, the number of videos scored and, where the
+    dataset has burst flags, its frame groups (recovery window, person-frames per group)."""
+    block = {**ev.dataset_block, "videos": scored["videos"]}
+    if scored.get("frame_groups") is not None:
+        block["frame_groups"] = scored["frame_groups"]
+    return block
+
+
 def build_record(ev: EvaluationPlan, plan: RunPlan) -> ResultRecord:
     """The record of one evaluation from the outputs in the cache."""
     marker = read_marker(ev.predictions)
@@ -74,7 +83,7 @@ def build_record(ev: EvaluationPlan, plan: RunPlan) -> ResultRecord:
                   "torch_threads": options.threads}
     record = ResultRecord(
         method=ev.model.spec.method, config=ev.config,
-        dataset={**ev.dataset_block, "videos": scored["videos"]}, protocol=ev.protocol,
+        dataset=dataset_block(ev, scored), protocol=ev.protocol,
         seed=options.seed, metrics=scored["metrics"], provenance=provenance,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         breakdowns=scored["breakdowns"], comparisons=scored["comparisons"], speed=_speed(ev),

@@ -1,102 +1,216 @@
 """The evaluate stage of `vposebench run`: score a prediction folder under its protocol.
 
 Reads the GT folder and the predictions (never predicts or converts), builds the metric from
-the protocol's options, computes the bootstrap intervals, the dataset's breakdowns (the parts
-of the split its adapter names: `VideoDataset.breakdowns`) and the paired differences against
-the compared evaluations, and writes them as one JSON file in the cache.
+the protocol's options and its companion metrics (``COMPANIONS``: keypoint HOTA on the
+PoseTrack protocols, temporal stability on every protocol), computes the bootstrap intervals,
+the dataset's breakdowns (the parts of the split its adapter names: `VideoDataset.breakdowns`:
+condition subsets, occluded joints, frame groups) and the paired differences against the
+compared evaluations, overall and on each breakdown that is a result of its own, and writes
+them as one JSON file in the cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
 
 from .atomic import write_json
 from .bootstrap import BootstrapReport, bootstrap, paired_bootstrap
+from .metrics.base import MetricResult
+from .metrics.frame_groups import FrameGroups
 from .plan import EvaluationPlan
 from .records import Comparison, Estimate, MetricTable, metric_table_from_dict, metric_table_to_dict
+from .structures import VideoGT
+
+#: metrics scored beside the protocol's own, with their default options, and the headline
+#: cells of each that a record keeps (`{protocol metric: {companion: cells}}`)
+COMPANIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "posetrack": {"hota": ("HOTA/Total", "DetA/Total", "AssA/Total", "LocA/Total"),
+                  "stability": ("AccelErr/Mean", "Jitter/Mean")},
+    "pck": {"stability": ("AccelErr/Mean", "Jitter/Mean")},
+}
 
 
-def estimates(report: BootstrapReport) -> MetricTable:
-    """A bootstrap report as a record's metric table (`{table: {column: value [lo, hi]}}`)."""
+def estimates(report: BootstrapReport, cells: tuple[str, ...] | None = None) -> MetricTable:
+    """A bootstrap report as a record's metric table (`{table: {column: value [lo, hi]}}`),
+    only `cells` (``"<table>/<column>"``) when given."""
     table: MetricTable = {}
     for key, interval in report.intervals.items():
+        if cells is not None and key not in cells:
+            continue
         name, column = key.split("/", 1)
         table.setdefault(name, {})[column] = Estimate(interval.value, interval.lo, interval.hi)
     return table
 
 
-def joint_mask(result: Any, dataset: Any, ev: EvaluationPlan, flag: str) -> np.ndarray:
+@dataclasses.dataclass
+class Scored:
+    """One prediction set scored by the protocol's metric and its companions: (result, the
+    headline cells a record keeps, None for all) per metric."""
+
+    parts: list[tuple[MetricResult, tuple[str, ...] | None]]
+
+    def map(self, change: Any) -> Scored:
+        """The same metrics with every result replaced by ``change(result)``."""
+        return Scored([(change(result), cells) for result, cells in self.parts])
+
+    def table(self, seed: int, ev: EvaluationPlan) -> MetricTable:
+        """Values with bootstrap intervals, every metric's cells in one table."""
+        out: MetricTable = {}
+        for result, cells in self.parts:
+            out.update(estimates(bootstrap(result, ev.protocol.intervals.resamples, seed=seed,
+                                           level=ev.protocol.intervals.level), cells))
+        return out
+
+    def paired(self, other: Scored, seed: int, ev: EvaluationPlan) -> MetricTable:
+        """Paired differences (this minus `other`), metric by metric, same video draws."""
+        out: MetricTable = {}
+        for (mine, cells), (theirs, _) in zip(self.parts, other.parts):
+            out.update(estimates(paired_bootstrap(mine, theirs, ev.protocol.intervals.resamples,
+                                                  seed=seed, level=ev.protocol.intervals.level), cells))
+        return out
+
+    @property
+    def main(self) -> MetricResult:
+        return self.parts[0][0]
+
+
+def score(ev: EvaluationPlan, predictions: Any) -> Scored:
+    """The protocol's metric and its companions on one prediction folder."""
+    from .registry import METRICS
+
+    main = ev.protocol.build_metric().evaluate(ev.gt, predictions)
+    companions = [(METRICS.get(name)().evaluate(ev.gt, predictions), cells)
+                  for name, cells in COMPANIONS.get(ev.protocol.metric, {}).items()]
+    return Scored([(main, None), *companions])
+
+
+class GroundTruth:
+    """The test split's videos as evaluated (temporal stride applied), each loaded once, and
+    their frame groups."""
+
+    def __init__(self, dataset: Any, ev: EvaluationPlan, videos: list[str]) -> None:
+        self.dataset, self.ev, self.names = dataset, ev, videos
+        self._videos: dict[str, VideoGT] = {}
+
+    def video(self, name: str) -> VideoGT:
+        if name not in self._videos:
+            self._videos[name] = self.ev.dataset.load(self.dataset, name)
+        return self._videos[name]
+
+    @functools.cached_property
+    def groups(self) -> FrameGroups:
+        return FrameGroups.of(self.video(name) for name in self.names)
+
+    @functools.cached_property
+    def breakdowns(self) -> dict[str, Any]:
+        """The dataset's breakdowns (`VideoDataset.breakdowns`) by name."""
+        return {part.name: part for part in self.dataset.breakdowns()}
+
+
+def joint_mask(result: Any, truth: GroundTruth, flag: str) -> np.ndarray:
     """(N_gt, 15) internal-order mask of the GT joints whose person's per-joint `flag` is set
     (rows of `result.gt_persons()`; videos outside the result stay unselected)."""
     from .metrics.posetrack_data import to_internal_joints
 
     rows = result.gt_persons()
     names = result.data.videos
-    videos = {name: ev.dataset.load(dataset, name) for name in result.videos}
-    flags = np.zeros((len(rows["video"]), dataset.skeleton.num_joints), dtype=bool)
+    selected = set(result.videos)
+    flags = np.zeros((len(rows["video"]), truth.dataset.skeleton.num_joints), dtype=bool)
     for i, (v, f, p) in enumerate(zip(rows["video"], rows["frame"], rows["index_in_frame"])):
-        video = videos.get(names[v])
-        value = None if video is None else getattr(video.frames[f].persons[p], flag)
+        if names[v] not in selected:
+            continue
+        value = getattr(truth.video(names[v]).frames[f].persons[p], flag)
         if value is not None:
             flags[i] = value
     return to_internal_joints(flags)
 
 
-def breakdown_tables(result: Any, dataset: Any, ev: EvaluationPlan, seed: int) -> tuple[dict, list[str]]:
-    """Metric tables on each of the dataset's breakdowns, and notes on those left out."""
+def restricted(scored: Scored, part: Any, truth: GroundTruth) -> Scored | str:
+    """`scored` on a video or frame-group breakdown; a reason text when it cannot be."""
+    if part.videos is not None:
+        return scored.map(lambda r: r.subset(list(part.videos)))
+    if truth.groups.counts()[part.frame_group] == 0:
+        return f"breakdown {part.name!r} left out: no GT person-frame in the group"
+    try:
+        return scored.map(lambda r: r.group(truth.groups, part.frame_group))
+    except NotImplementedError as exc:
+        return f"breakdown {part.name!r} left out: {exc}"
+
+
+def result_parts(scored: Scored, truth: GroundTruth) -> tuple[dict[str, Scored], list[str]]:
+    """`scored` on each of the dataset's video and frame-group breakdowns, and notes on those
+    left out."""
+    out, notes = {}, []
+    for part in truth.breakdowns.values():
+        if part.joint_flag is not None:
+            continue
+        found = restricted(scored, part, truth)
+        if isinstance(found, str):
+            notes.append(found)
+        else:
+            out[part.name] = found
+    return out, notes
+
+
+def joint_tables(scored: Scored, truth: GroundTruth) -> tuple[dict[str, MetricTable], list[str]]:
+    """Metric tables on each joint-flag breakdown (no intervals), and notes on those left out."""
     out: dict[str, MetricTable] = {}
     notes = []
-    for part in dataset.breakdowns():
-        selected = result.subset(list(part.videos)) if part.videos is not None else result
+    result = scored.main
+    for part in truth.breakdowns.values():
         if part.joint_flag is None:
-            out[part.name] = estimates(bootstrap(selected, ev.protocol.intervals.resamples, seed=seed,
-                                                 level=ev.protocol.intervals.level))
-        elif hasattr(selected, "select_gt_joints"):
-            chosen = selected.select_gt_joints(joint_mask(selected, dataset, ev, part.joint_flag))
+            continue
+        if hasattr(result, "select_gt_joints"):
+            chosen = result.select_gt_joints(joint_mask(result, truth, part.joint_flag))
             out[part.name] = {"AP": {"Total": Estimate(chosen["AP"][-1])},
                               "TrackRec": {"Total": Estimate(chosen["tracking_recall"][-1])}}
         else:
-            notes.append(f"breakdown {part.name!r} left out: the {ev.protocol.metric} metric "
+            notes.append(f"breakdown {part.name!r} left out: the {result.metric} metric "
                          "cannot select GT joints")
     return out, notes
 
 
-def comparisons(result: Any, others: list[tuple[EvaluationPlan, Any]], dataset: Any,
-                ev: EvaluationPlan, seed: int) -> list[Comparison]:
-    """Paired differences (this minus each other) overall and on each video breakdown."""
-    parts = [("", None)] + [(f":{b.name}", list(b.videos)) for b in dataset.breakdowns()
-                            if b.videos is not None and b.joint_flag is None]
+def comparisons(mine: Scored, my_parts: dict[str, Scored], others: list[tuple[EvaluationPlan, Scored]],
+                truth: GroundTruth, ev: EvaluationPlan, seed: int) -> list[Comparison]:
+    """Paired differences (this minus each other) overall and on each breakdown in `my_parts`
+    (column ``<column>:<breakdown>``)."""
     out = []
     for other, theirs in others:
-        for suffix, videos in parts:
-            a, b = (result, theirs) if videos is None else (result.subset(videos), theirs.subset(videos))
-            report = paired_bootstrap(a, b, ev.protocol.intervals.resamples, seed=seed,
-                                      level=ev.protocol.intervals.level)
-            for key, interval in report.intervals.items():
-                table, column = key.split("/", 1)
-                out.append(Comparison(other.record_key, table, column + suffix,
-                                      Estimate(interval.value, interval.lo, interval.hi)))
+        pairs = [("", mine, theirs)]
+        for name, part in my_parts.items():
+            found = restricted(theirs, truth.breakdowns[name], truth)
+            if not isinstance(found, str):
+                pairs.append((f":{name}", part, found))
+        for suffix, a, b in pairs:
+            for table, columns in a.paired(b, seed, ev).items():
+                for column, difference in columns.items():
+                    out.append(Comparison(other.record_key, table, column + suffix, difference))
     return out
 
 
 def evaluate(ev: EvaluationPlan, compared: tuple[EvaluationPlan, ...], seed: int) -> str:
     """Score `ev` (and the compared evaluations, for the paired differences); write the output."""
-    metric = ev.protocol.build_metric()
-    result = metric.evaluate(ev.gt, ev.predictions)
-    dataset = ev.dataset.open()
-    breakdowns, notes = breakdown_tables(result, dataset, ev, seed)
-    others = [(other, metric.evaluate(other.gt, other.predictions)) for other in compared]
+    scored = score(ev, ev.predictions)
+    truth = GroundTruth(ev.dataset.open(), ev, scored.main.videos)
+    parts, notes = result_parts(scored, truth)
+    joints, joint_notes = joint_tables(scored, truth)
+    breakdowns = {name: part.table(seed, ev) for name, part in parts.items()}
+    breakdowns.update(joints)
+    others = [(other, score(other, other.predictions)) for other in compared]
+    found = comparisons(scored, parts, others, truth, ev, seed)
+    groups = truth.groups.to_dict() if any(p.frame_group for p in truth.breakdowns.values()) else None
     write_json(ev.evaluation, {
-        "videos": len(result.videos),
-        "metrics": metric_table_to_dict(estimates(bootstrap(
-            result, ev.protocol.intervals.resamples, seed=seed, level=ev.protocol.intervals.level))),
+        "videos": len(scored.main.videos),
+        "metrics": metric_table_to_dict(scored.table(seed, ev)),
         "breakdowns": {k: metric_table_to_dict(v) for k, v in breakdowns.items()},
         "comparisons": [{"other": c.other, "table": c.table, "column": c.column,
-                         "difference": c.difference.to_dict()}
-                        for c in comparisons(result, others, dataset, ev, seed)],
-        "notes": list(result.summary().get("notes", [])) + notes,
+                         "difference": c.difference.to_dict()} for c in found],
+        "frame_groups": groups,
+        "notes": list(scored.main.summary().get("notes", [])) + notes + joint_notes,
     })
     return str(ev.evaluation)
 
@@ -109,5 +223,6 @@ def read_evaluation(data: dict[str, Any]) -> dict[str, Any]:
         "breakdowns": {k: metric_table_from_dict(v) for k, v in data["breakdowns"].items()},
         "comparisons": [Comparison(c["other"], c["table"], c["column"], Estimate.from_dict(c["difference"]))
                         for c in data["comparisons"]],
+        "frame_groups": data.get("frame_groups"),
         "notes": list(data["notes"]),
     }

@@ -19,20 +19,20 @@ TRAINING_CODE = (
     "vposebench.interface", "vposebench.affine", "vposebench.structures", "vposebench.formats",
     "vposebench.datasets.transforms", "vposebench.datasets.clips", "vposebench.datasets.base",
     "vposebench.datasets.synthetic.dataset", "vposebench.datasets.jhmdb",
-    "vposebench.datasets.penn_action",
+    "vposebench.datasets.penn_action", "vposebench.fitting",
 )
 PREDICTION_CODE = (
-    "vposebench.methods", "vposebench.runner", "vposebench.tracker", "vposebench.box_sources",
-    "vposebench.checkpoint", "vposebench.config", "vposebench.interface", "vposebench.affine",
-    "vposebench.structures", "vposebench.formats", "vposebench.datasets.views",
-    "vposebench.datasets.base", "vposebench.datasets.synthetic.dataset",
+    "vposebench.methods", "vposebench.runner", "vposebench.shuffle", "vposebench.stages",
+    "vposebench.tracker", "vposebench.box_sources", "vposebench.checkpoint", "vposebench.config",
+    "vposebench.interface", "vposebench.affine", "vposebench.structures", "vposebench.formats",
+    "vposebench.datasets.views", "vposebench.datasets.base", "vposebench.datasets.synthetic.dataset",
     "vposebench.datasets.jhmdb", "vposebench.datasets.penn_action",
 )
 #: what an exported model file depends on (the export stage and the exported network's code)
 EXPORT_CODE = ("vposebench.stages", "vposebench.methods", "vposebench.checkpoint", "vposebench.interface")
 EVALUATION_CODE = (
-    "vposebench.metrics", "vposebench.bootstrap", "vposebench.formats", "vposebench.records",
-    "vposebench.datasets.convert", "vposebench.datasets.views", "vposebench.datasets.jhmdb",
+    "vposebench.metrics", "vposebench.bootstrap", "vposebench.evaluation", "vposebench.formats",
+    "vposebench.records", "vposebench.datasets.convert", "vposebench.datasets.views", "vposebench.datasets.jhmdb",
     "vposebench.datasets.penn_action", "vposebench.datasets.synthetic.dataset",
 )
 

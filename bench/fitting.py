@@ -16,7 +16,7 @@ import hashlib
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -79,6 +79,12 @@ def wrapped_predictions(base: Checkpoint, videos: list[VideoGT], device: torch.d
         return [run_video(model, video) for video in videos]
 
 
+def fitted_train_config(config: TrainConfig) -> dict[str, Any]:
+    """The training config a control's checkpoint states: `config` with 0 iterations (it is
+    fitted, not trained; the run's plan states the same)."""
+    return {**config.to_dict(), "iterations": 0}
+
+
 def fit_control(method_name: str, dataset: VideoDataset, out: str | os.PathLike[str], *,
                 method_settings: dict[str, str], config: TrainConfig, device: str,
                 init_file: str | os.PathLike[str] | None = None) -> TrainResult:
@@ -106,7 +112,7 @@ def fit_control(method_name: str, dataset: VideoDataset, out: str | os.PathLike[
                   "wraps": {"method": base.method, "step": base.step,
                             "sha256": file_sha256(source)}}
     checkpoint = Checkpoint(method=method_name, config=method.config.to_dict(),
-                            train_config={**config.to_dict(), "iterations": 0},
+                            train_config=fitted_train_config(config),
                             skeleton=dataset.skeleton, model=method.state_dict(), step=0,
                             complete=True, dataset=dataset_info(dataset, videos), losses=[],
                             provenance=provenance)

@@ -31,6 +31,7 @@ from .progress import Progress
 from .records import ResultRecord
 from .results_store import ResultsStore
 from .tables.output import render_tables
+from .tables.sensitivity import POSITIVE, failure_line, sensitivity_failures, sensitivity_rows
 
 __all__ = ["DEFAULT_CACHE", "Pipeline", "RunOptions", "RunResult"]
 
@@ -46,6 +47,8 @@ class RunResult:
     tables: dict[str, str]  # table name -> Markdown
     written: list[str]  # keys of the records made in this run
     pruned: list[str]  # "label (key)" of each record of an earlier version of the plan, removed
+    #: datasets whose positive control is not above 0 on degraded frames (`tables.sensitivity`)
+    sensitivity_failures: list[str] = dataclasses.field(default_factory=list)
 
 
 class Pipeline:
@@ -81,8 +84,10 @@ class Pipeline:
         pruned = [] if self.experiments.narrowed else self.prune(wanted)
         records = [self.store.load(ev.record_key) for ev in evaluations]
         tables = render_tables(records, self.options.results / "tables")
-        write_json(self.options.results / "run.json", self.manifest(plans))
-        return RunResult(records, tables, written, pruned)
+        failures = sensitivity_failures(records)
+        write_json(self.options.results / "run.json",
+                   {**self.manifest(plans), "sensitivity": sensitivity_verdict(records, failures)})
+        return RunResult(records, tables, written, pruned, failures)
 
     def manifest(self, plans: list[RunPlan]) -> dict[str, Any]:
         """`run.json`: the plan (its file relative to the results folder, None for a built-in
@@ -111,6 +116,17 @@ class Pipeline:
                 self.store.path_for(key).unlink()
                 removed.append(f"{label} ({key})")
         return removed
+
+
+def sensitivity_verdict(records: list[ResultRecord], failures: list[str]) -> dict:
+    """What run.json says about the sensitivity check: "passed", "failed" (with the failing
+    datasets and the line the run printed) or "not run" (no hold - baseline comparison)."""
+    checked = any((r.first, r.second) == POSITIVE for r in sensitivity_rows(records))
+    if not checked:
+        return {"status": "not run"}
+    if failures:
+        return {"status": "failed", "failures": failures, "line": failure_line(failures)}
+    return {"status": "passed"}
 
 
 def reference_folder(preset: str) -> Path:

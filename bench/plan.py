@@ -84,6 +84,9 @@ class ModelPlan:
     #: settings that name files, as records and keys give them: file:<sha256> for a plan's
     #: file, export:<recipe> for a file this run exports
     file_refs: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: the TrainConfig the train stage is given; equal to `train_config` except for a control,
+    #: whose checkpoint states 0 iterations (it is fitted, `vposebench.fitting`)
+    train_settings: dict[str, Any] | None = None
 
     @property
     def exported(self) -> Path | None:
@@ -271,6 +274,8 @@ def described_config(model: ModelPlan, config: dict[str, Any]) -> dict[str, Any]
 def plan_models(experiments: ExperimentPlan, options: RunOptions,
                 places: dict[str, DataPlace]) -> dict[str, ModelPlan]:
     """Every model with its recipe, cache key and configs (start models first)."""
+    from .fitting import fitted_train_config
+    from .interface import is_control, method_class
     from .training import TrainConfig
 
     models: dict[str, ModelPlan] = {}
@@ -297,22 +302,27 @@ def plan_models(experiments: ExperimentPlan, options: RunOptions,
         if spec.kind == "train":
             train = TrainConfig.from_dict({**spec.train, "seed": options.seed,
                                            "init_checkpoint": None if init is None else init.reference})
-            train_config: dict[str, Any] | None = train.to_dict()
+            train_settings = train.to_dict()
+            # a control is fitted from its start model, with no gradient steps (`vposebench.fitting`)
+            train_config: dict[str, Any] | None = fitted_train_config(train) \
+                if is_control(method_class(spec.method)) else train_settings
             recipe = content_hash({"method": spec.method, "config": config, "train": train_config,
                                    "protocol": spec.protocol, "data": place.content})
             key = content_hash({"recipe": recipe, "code": code_fingerprint(TRAINING_CODE)})
             checkpoint: Path | None = options.cache / "checkpoints" / f"{spec.name}-{key}.ckpt"
         elif spec.kind == "checkpoint":
+            train_settings = None
             train_config = {"checkpoint": FILE_REF + file_digest(spec.checkpoint)}
             recipe = key = content_hash({"method": spec.method, "config": config, **train_config})
             checkpoint = Path(spec.checkpoint)
         elif spec.kind == "export":
-            train_config, checkpoint = None, None
+            train_config, train_settings, checkpoint = None, None, None
         else:
-            train_config, checkpoint = None, None
+            train_config, train_settings, checkpoint = None, None, None
             recipe = key = content_hash({"method": spec.method, "config": config})
         models[spec.name] = ModelPlan(spec, recipe, key, checkpoint, config, train_config,
-                                      spec.source, train_data, skeleton_of(dataset).name, refs)
+                                      spec.source, train_data, skeleton_of(dataset).name, refs,
+                                      train_settings)
         return models[spec.name]
 
     for spec in experiments.models:

@@ -16,13 +16,16 @@ Schema-1 records are still read: their protocol block is converted, their stored
                     block names a start checkpoint by content (``checkpoint:<recipe>``), never a path
     config_hash     str, derived: sha256 of the canonical JSON of `config` (first 12 hex digits)
     dataset         dict: name, split, videos, and what the data was made from (the run pipeline
-                    writes generator, synth_preset_seed; tables read an optional subset)
+                    writes generator, synth_preset_seed, and frame_groups where the data has burst
+                    flags; tables read an optional subset)
     protocol        vposebench.protocols.Protocol: metric and its options, boxes, tracker,
                     temporal stride, interval and speed settings
     seed            int
-    metrics         {table: {column: Estimate}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}}
-    breakdowns      {condition: {table: {column: Estimate}}}; the same, on a slice (subset, occluded joints)
+    metrics         {table: {column: Estimate}}; e.g. {"AP": {"Total": ...}, "MOTA": {...}, "HOTA": {...}}
+    breakdowns      {condition: {table: {column: Estimate}}}; the same, on a slice (subset, occluded
+                    joints, frame group: degraded, recovery, clean)
     comparisons     [Comparison]: paired-bootstrap differences against another record's key
+                    (column "<column>:<condition>" on a breakdown)
     speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see docs/measurement.md)
     training        dict or null: how the checkpoint was trained (job, checkpoint: its content
                     reference, init_from, steps, final_loss, weights_sha256, seconds, ...)

@@ -64,7 +64,7 @@ def train_model(model: ModelPlan, init: ModelPlan | None, options: RunOptions) -
     else:
         result = train(model.spec.method, model.train_data.open(), model.checkpoint,
                        method_settings=dict(model.spec.settings),
-                       config=TrainConfig.from_dict(model.train_config), device=options.device,
+                       config=TrainConfig.from_dict(model.train_settings), device=options.device,
                        init_file=None if init is None else init.checkpoint)
         report = {"steps": result.steps, "resumed_from": result.resumed_from,
                   "seconds": result.seconds, "final_loss": _final_loss(result.losses),
@@ -156,7 +156,8 @@ def predict(ev: EvaluationPlan, options: RunOptions) -> dict[str, Any]:
     method = spec.method.build()
     tracker = spec.tracker()
     names = spec.dataset.open().video_names()
-    stats = run_shard(spec, names, donors_for(spec, names), method=method)
+    # the protocol's temporal input: "shuffled" runs each video with its donor's temporal state
+    stats = run_shard(spec, names, donors=donors_for(spec, names), method=method)
     summary = {
         "checkpoint": model_summary(ev, method),
         "overrides": ev.overrides,

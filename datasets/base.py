@@ -78,11 +78,22 @@ class Breakdown:
 
     `videos`: only these videos. `joint_flag`: only the GT joints for which the person's
     per-joint boolean attribute of that name (e.g. `PersonGT.occluded`) is True.
+    `frame_group`: only the person-frames (PoseTrack: the frames) of that frame group
+    (``vposebench.metrics.frame_groups``: degraded, recovery, clean), from the burst flags.
     """
 
     name: str
     videos: tuple[str, ...] | None = None
     joint_flag: str | None = None
+    frame_group: str | None = None
+
+
+def frame_group_breakdowns() -> list[Breakdown]:
+    """One breakdown per frame group, for a dataset whose persons carry burst flags
+    (`PersonGT.degradation`); a dataset without them would put every person in `clean`."""
+    from vposebench.metrics.frame_groups import GROUPS
+
+    return [Breakdown(name, frame_group=name) for name in GROUPS]
 
 
 class VideoDataset(abc.ABC):

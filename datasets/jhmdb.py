@@ -46,9 +46,16 @@ from vposebench.registry import register_dataset
 from vposebench.skeleton import JHMDB, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
-from .base import VideoDataset, numbered_frames, require_dir, resolve_split
+from .base import (
+    Breakdown,
+    VideoDataset,
+    frame_group_breakdowns,
+    numbered_frames,
+    require_dir,
+    resolve_split,
+)
 from .matlab import float_array, load_mat, text, variable
-from .synthetic.degradation import attach_degradation
+from .synthetic.degradation import attach_degradation, has_degradation
 
 #: the split file name pattern of each subset
 SPLIT_FOLDERS = {"sub": ("sub_splits", re.compile(r"(.+)_test_split_([123])\.txt")),
@@ -218,6 +225,11 @@ class JHMDBDataset(VideoDataset):
             raise UserError(f"no clip {name!r} in split {self.split}", path=self.root) from None
         mask = None if self.mask_dir is None else self.mask_dir / action / name / "puppet_mask.mat"
         return action, self.joint_dir / action / name / "joint_positions.mat", mask
+
+    def breakdowns(self) -> list[Breakdown]:
+        """The frame groups (degraded, recovery, clean) in a generated root with burst flags;
+        none in a real one."""
+        return frame_group_breakdowns() if has_degradation(self.root) else []
 
     def annotation_files(self) -> list[Path]:
         files = list(self.split_files)

@@ -29,9 +29,17 @@ from vposebench.registry import register_dataset
 from vposebench.skeleton import PENN_ACTION, Skeleton
 from vposebench.structures import FrameGT, PersonGT, VideoGT
 
-from .base import BoxRepair, VideoDataset, numbered_frames, require_dir, resolve_split
+from .base import (
+    BoxRepair,
+    Breakdown,
+    VideoDataset,
+    frame_group_breakdowns,
+    numbered_frames,
+    require_dir,
+    resolve_split,
+)
 from .matlab import float_array, load_mat, scalar, text, variable
-from .synthetic.degradation import attach_degradation
+from .synthetic.degradation import attach_degradation, has_degradation
 
 SPLIT_FLAGS = {1: "train", -1: "test"}
 
@@ -91,6 +99,11 @@ class PennAction(VideoDataset):
 
     def video_names(self) -> list[str]:
         return list(self._labels)
+
+    def breakdowns(self) -> list[Breakdown]:
+        """The frame groups (degraded, recovery, clean) in a generated root with burst flags;
+        none in a real one."""
+        return frame_group_breakdowns() if has_degradation(self.root) else []
 
     def annotation_files(self) -> list[Path]:
         return list(self._labels.values())

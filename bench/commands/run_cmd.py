@@ -24,8 +24,9 @@ from ..engines import add_engine_arguments, engine_for, validate_cluster
 from ..errors import UserError
 from ..experiments import ExperimentPlan, get_preset, preset_names
 from ..outputs import check_output_folder
-from ..pipeline import DEFAULT_CACHE, Pipeline, RunOptions, reference_folder, run_folder
+from ..pipeline import DEFAULT_CACHE, Pipeline, RunOptions, RunResult, reference_folder, run_folder
 from ..progress import TqdmProgress
+from ..tables.sensitivity import failure_line
 
 NAME = "run"
 
@@ -95,6 +96,15 @@ def validate(args: argparse.Namespace) -> None:
     validate_cluster(getattr(args, "cluster", None))
 
 
+def printed_tables(result: RunResult) -> str:
+    """What the run prints after it finished: every table in Markdown, then, when the
+    sensitivity check failed, the one line that says so (`tables.sensitivity`)."""
+    parts = list(result.tables.values())
+    if result.sensitivity_failures:
+        parts.append(failure_line(result.sensitivity_failures) + "\n")
+    return "\n".join(parts)
+
+
 def run(args: argparse.Namespace) -> int:
     validate(args)
     experiments = narrowed(load_experiments(args), args)
@@ -110,8 +120,7 @@ def run(args: argparse.Namespace) -> int:
             result = Pipeline(experiments, options, progress, engine).run()
     finally:
         progress.close()
-    for markdown in result.tables.values():
-        print(markdown)
+    print(printed_tables(result))
     print(f"{len(result.written)} records written, {len(result.records) - len(result.written)} "
           f"up to date; records in {results / 'records'}, tables in {results / 'tables'}")
     if result.pruned:

@@ -19,7 +19,7 @@ import dataclasses
 import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from .base import Metric, MetricResult, video_indices
 from .hota_counts import ALPHAS, VideoCounts, video_counts
 from .hota_data import KIT_JOINTS, NUM_KIT_JOINTS, KeypointTrackingSet, load_keypoint_tracking_set
 from .hota_match import MODES, frame_pairs, match_joints
+
+if TYPE_CHECKING:
+    from .frame_groups import FrameGroups
 
 #: fields with one value per alpha (the kit's float_array_fields), in its order
 ALPHA_FIELDS = ("HOTA", "DetA", "AssA", "FragA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA", "RHOTA",
@@ -118,6 +121,14 @@ class HOTAResult(MetricResult):
 
     def subset(self, videos: Sequence[str]) -> HOTAResult:
         return dataclasses.replace(self, selected=video_indices(self.data.videos, videos))
+
+    def group(self, groups: FrameGroups, name: str) -> HOTAResult:
+        """The result on one frame group's frames (``frame_groups``), scored as if every other
+        frame were unlabeled, as ``PoseTrackResult.group`` does: matching, association and the
+        kit's empty-frame rule see only the group's frames of each video; the videos stay."""
+        keep = groups.frame_mask(self.data.videos, self.data.frame_video, self.data.frame_position, name)
+        sub = score_hota(self.data.take_frames(keep), self.mode)
+        return dataclasses.replace(sub, selected=self.selected)
 
     def _weights(self, weights: np.ndarray | None = None) -> np.ndarray:
         """(B, V) multiplicities over all videos (unselected ones 0)."""

@@ -75,6 +75,32 @@ class KeypointTrackingSet:
         """(#GT persons, #predicted persons) per evaluated frame."""
         return np.diff(self.gt_offsets), np.diff(self.pred_offsets)
 
+    def take_frames(self, keep: np.ndarray) -> KeypointTrackingSet:
+        """The set with only the evaluated frames where `keep` ((F,) bool) is True, as if every
+        other frame were unlabeled (the kit then drops it with its predictions). Identities
+        that keep no person are dropped; the videos stay, also those left without a frame."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != self.frame_video.shape:
+            raise ValueError(f"keep must be {self.frame_video.shape}, got {keep.shape}")
+        rank = np.cumsum(keep) - 1
+        num_frames = int(keep.sum())
+
+        def persons(p: TrackedPersons, track_video: np.ndarray) -> tuple[TrackedPersons, np.ndarray]:
+            rows = keep[p.frame]
+            kept, dense = np.unique(p.track[rows], return_inverse=True)  # video-major stays
+            fields = {f.name: (None if getattr(p, f.name) is None else getattr(p, f.name)[rows])
+                      for f in dataclasses.fields(p)}
+            fields.update(frame=rank[p.frame[rows]], track=dense.reshape(-1).astype(np.int64))
+            return TrackedPersons(**fields), track_video[kept]
+
+        gt, gt_track_video = persons(self.gt, self.gt_track_video)
+        pred, pred_track_video = persons(self.pred, self.pred_track_video)
+        return dataclasses.replace(
+            self, frame_video=self.frame_video[keep], frame_position=self.frame_position[keep],
+            gt=gt, pred=pred, gt_offsets=np.searchsorted(gt.frame, np.arange(num_frames + 1)),
+            pred_offsets=np.searchsorted(pred.frame, np.arange(num_frames + 1)),
+            gt_track_video=gt_track_video, pred_track_video=pred_track_video)
+
 
 def kit_keypoints(parsed: PoseTrackFile) -> np.ndarray:
     """(N, 15, 2) raw x, y in the kit's joint order; a joint the file leaves out is (0, 0)."""

@@ -14,6 +14,10 @@ with L the GT person's normaliser at frame t: 0.6 x the head box diagonal (PoseT
 size) or the larger side of the person box (the PCK normaliser). Values are means over these
 (track, joint, frame) triples, in percent of L per frame^2, pooled over videos; groups are the
 mean of their joints, Mean pools the table joints. A frame next to an unannotated one is masked.
+
+A triple belongs to the GT person of its middle frame t: frame groups (``frame_groups``:
+degraded, recovery, clean; ``StabilityResult.group``) keep the triples whose middle person-frame
+is in the group, like PCK's person-frames.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,8 +35,11 @@ from ..registry import register_metric
 from ..skeleton import Skeleton
 from ..tables.base import Table
 from .base import Metric, MetricResult, group_values, video_indices
-from .posetrack_data import head_size
+from .posetrack_data import head_size, in_frame_index
 from .stability_tracks import THRESHOLDS, match_tracks
+
+if TYPE_CHECKING:
+    from .frame_groups import FrameGroups
 
 NORMALISERS = ("auto", "head", "box")
 #: what is averaged, in this order: error, prediction alone, GT alone
@@ -59,10 +66,13 @@ def resolve_normaliser(gt: PoseTrackFile, kind: str) -> str:
 
 @dataclasses.dataclass
 class VideoStability:
-    """One video's sums over its valid triples, per joint."""
+    """One video's sums over its valid triples, per GT person-frame (the triple's middle)
+    and joint."""
 
-    sums: np.ndarray  # (3, J) summed AccelErr, Jitter, GTAccel (in units of L)
-    counts: np.ndarray  # (J,) triples
+    frame: np.ndarray  # (R,) frame position of each GT person-frame with a triple
+    index_in_frame: np.ndarray  # (R,) its position in its frame in the GT file
+    sums: np.ndarray  # (R, 3, J) summed AccelErr, Jitter, GTAccel (in units of L)
+    counts: np.ndarray  # (R, J) triples
     gt_tracks: int
     matched_tracks: int
 
@@ -104,7 +114,7 @@ def video_stability(gt: PoseTrackFile, pred: PoseTrackFile, kind: str) -> VideoS
     gt_frame, pred_frame = gt.person_frame[g_rows], pred.person_frame[p_rows]
     pairs = match_tracks(gt_frame, gt.track_ids[g_rows], gt_xy, length, pred_frame, pred.track_ids[p_rows],
                          pred_xy, THRESHOLDS[kind])
-    sums, counts = np.zeros((len(QUANTITIES), n_joints)), np.zeros(n_joints)
+    sums, counts = np.zeros((len(g_rows), len(QUANTITIES), n_joints)), np.zeros((len(g_rows), n_joints))
     for g_track, p_track in pairs.items():
         g_sel = gt.track_ids[g_rows] == g_track
         p_sel = pred.track_ids[p_rows] == p_track
@@ -114,21 +124,26 @@ def video_stability(gt: PoseTrackFile, pred: PoseTrackFile, kind: str) -> VideoS
         scale[gt_frame[g_sel]] = length[g_sel]
         values = np.stack([second_difference(x, scale) for x in (p - g, p, g)])
         valid = np.isfinite(values).all(axis=0)
-        sums += np.where(valid, values, 0).sum(axis=1)
-        counts += valid.sum(axis=0)
-    return VideoStability(sums=sums, counts=counts, gt_tracks=len(np.unique(gt.track_ids[g_rows])),
+        middle = np.full(n_frames, -1)  # the track's GT row (into g_rows) at each frame
+        middle[gt_frame[g_sel]] = np.flatnonzero(g_sel)
+        t = np.flatnonzero(valid.any(axis=1))  # triples t - 1, t, t + 1 have t + 1 here
+        sums[middle[t + 1]] += np.where(valid[t], values[:, t], 0).transpose(1, 0, 2)
+        counts[middle[t + 1]] += valid[t]
+    kept = counts.any(axis=1)
+    return VideoStability(frame=gt_frame[kept], index_in_frame=in_frame_index(gt.person_frame)[g_rows][kept],
+                          sums=sums[kept], counts=counts[kept], gt_tracks=len(np.unique(gt.track_ids[g_rows])),
                           matched_tracks=len(pairs))
 
 
 @dataclasses.dataclass
 class StabilityResult(MetricResult):
-    """Per-video sums of the second differences, pooled on demand."""
+    """Sums of the second differences per GT person-frame (a triple's middle), pooled per
+    video and over videos on demand."""
 
     skeleton: Skeleton
     normaliser: str
     video_names: list[str]
-    sums: np.ndarray  # (V, 3, J)
-    counts: np.ndarray  # (V, J)
+    persons: dict[str, np.ndarray]  # video, frame, index_in_frame: (R,); sums (R, 3, J); counts (R, J)
     gt_tracks: np.ndarray  # (V,)
     matched_tracks: np.ndarray  # (V,)
     selected: np.ndarray
@@ -141,6 +156,37 @@ class StabilityResult(MetricResult):
 
     def subset(self, videos: Sequence[str]) -> StabilityResult:
         return dataclasses.replace(self, selected=video_indices(self.video_names, videos))
+
+    @property
+    def sums(self) -> np.ndarray:
+        """(V, 3, J) summed quantities per video."""
+        out = np.zeros((len(self.video_names), *self.persons["sums"].shape[1:]))
+        np.add.at(out, self.persons["video"], self.persons["sums"])
+        return out
+
+    @property
+    def counts(self) -> np.ndarray:
+        """(V, J) triples per video."""
+        out = np.zeros((len(self.video_names), self.persons["counts"].shape[1]))
+        np.add.at(out, self.persons["video"], self.persons["counts"])
+        return out
+
+    def gt_persons(self) -> dict[str, np.ndarray]:
+        """Identify each GT person-frame row (video index, frame position, position in the
+        frame), as in ``PCKResult.gt_persons``."""
+        return {k: self.persons[k] for k in ("video", "frame", "index_in_frame")}
+
+    def select_persons(self, rows: np.ndarray) -> StabilityResult:
+        """Only the triples whose middle GT person-frame is selected ((R,) bool over
+        :meth:`gt_persons`); the videos stay, so it resamples and pairs like the whole."""
+        rows = np.asarray(rows, dtype=bool)
+        return dataclasses.replace(self, persons={k: v[rows] for k, v in self.persons.items()})
+
+    def group(self, groups: FrameGroups, name: str) -> StabilityResult:
+        """The triples whose middle person-frame is in frame group `name` (``frame_groups``)."""
+        rows = self.gt_persons()
+        return self.select_persons(groups.person_mask(self.video_names, rows["video"], rows["frame"],
+                                                      rows["index_in_frame"], name))
 
     def _weights(self, weights: np.ndarray | None = None) -> np.ndarray:
         weights = np.ones((1, len(self.selected))) if weights is None else np.atleast_2d(weights)
@@ -218,8 +264,12 @@ class StabilityMetric(Metric):
             skeleton = gt.skeleton
             kind = kind or resolve_normaliser(gt, self.normaliser)
             parts.append(video_stability(gt, read_file(pred_path, "pred", skeleton=skeleton), kind))
+        persons = {"video": np.concatenate([np.full(len(p.frame), v) for v, p in enumerate(parts)]),
+                   "frame": np.concatenate([p.frame for p in parts]),
+                   "index_in_frame": np.concatenate([p.index_in_frame for p in parts]),
+                   "sums": np.concatenate([p.sums for p in parts]),
+                   "counts": np.concatenate([p.counts for p in parts])}
         return StabilityResult(
-            skeleton=skeleton, normaliser=kind, video_names=[g.stem for g, _ in pairs],
-            sums=np.stack([p.sums for p in parts]), counts=np.stack([p.counts for p in parts]),
+            skeleton=skeleton, normaliser=kind, video_names=[g.stem for g, _ in pairs], persons=persons,
             gt_tracks=np.array([p.gt_tracks for p in parts]), matched_tracks=np.array([p.matched_tracks for p in parts]),
             selected=np.arange(len(pairs)))

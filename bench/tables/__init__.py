@@ -1,6 +1,6 @@
 """Leaderboards and paper tables: registered views over result records."""
 
-from . import leaderboard, ptm, tfc
+from . import leaderboard, ptm, sensitivity, tfc
 from .base import FORMATS, Table
 
-__all__ = ["FORMATS", "Table", "leaderboard", "ptm", "tfc"]
+__all__ = ["FORMATS", "Table", "leaderboard", "ptm", "sensitivity", "tfc"]

@@ -15,6 +15,19 @@ POSETRACK_GROUPS = ("Head", "Shou", "Elb", "Wri", "Hip", "Knee", "Ankl", "Total"
 PCK_COLUMNS = ("Head", "Sho", "Elb", "Wri", "Hip", "Knee", "Ank", "Mean")
 
 
+#: the frame groups a record breaks its metrics down into (``vposebench.metrics.frame_groups``)
+FRAME_GROUPS = ("degraded", "recovery", "clean")
+
+
+def group_columns(table: str, column: str, suffix: str = "") -> dict[str, tuple[str, str, str | None]]:
+    """Columns "<group><suffix>" showing `table`/`column` on each frame group's breakdown."""
+    return {f"{group}{suffix}": (table, column, group) for group in FRAME_GROUPS}
+
+
+GROUP_NOTE = ("degraded / recovery / clean: the same metric on that frame group only (inside a "
+              "burst; the first frames after one; the rest; docs/evaluation.md, Frame groups).")
+
+
 def tagged(records: Iterable[ResultRecord], tag: str) -> list[ResultRecord]:
     """The records that belong to experiment `tag`, in a stable order."""
     return sorted((r for r in records if tag in r.tags), key=lambda r: (r.label, r.key))

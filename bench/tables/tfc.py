@@ -11,7 +11,16 @@ import pandas as pd
 from ..records import ResultRecord
 from ..registry import register_table
 from .base import Table
-from .common import DIFF_NOTE, PCK_COLUMNS, labelled_frame, metric_on, metric_rows, tagged
+from .common import (
+    DIFF_NOTE,
+    GROUP_NOTE,
+    PCK_COLUMNS,
+    group_columns,
+    labelled_frame,
+    metric_on,
+    metric_rows,
+    tagged,
+)
 
 if TYPE_CHECKING:
     from ..metrics.pck import PCKOptions
@@ -38,9 +47,9 @@ def pck_note(records: list[ResultRecord]) -> str:
 
 def _pck_table(records: list[ResultRecord], tag: str, title: str) -> Table:
     chosen = tagged(records, tag)
-    columns = {c: ("PCK", c, None) for c in PCK_COLUMNS}
+    columns = {**{c: ("PCK", c, None) for c in PCK_COLUMNS}, **group_columns("PCK", "Mean", " Mean")}
     return Table(tag, title, labelled_frame(metric_rows(chosen, columns), "method"),
-                 notes=[pck_note(chosen), DIFF_NOTE])
+                 notes=[pck_note(chosen), DIFF_NOTE, GROUP_NOTE])
 
 
 @register_table("tfc-table1")

@@ -21,7 +21,7 @@ from vposebench.registry import register_dataset
 from vposebench.skeleton import POSETRACK18
 from vposebench.structures import VideoGT
 
-from ..base import Breakdown, VideoDataset
+from ..base import Breakdown, VideoDataset, frame_group_breakdowns
 from .config import SynthConfig
 from .degradation import degradation_file, read_degradation
 from .manifest import Manifest, VideoEntry, read_manifest
@@ -73,12 +73,14 @@ class SyntheticDataset(VideoDataset):
         return sorted(self._entries)
 
     def breakdowns(self) -> list[Breakdown]:
-        """Each condition subset that has videos in this selection, and the occluded joints
-        (hidden by another person or an occluder: `PersonGT.occluded`)."""
+        """Each condition subset that has videos in this selection, the occluded joints
+        (hidden by another person or an occluder: `PersonGT.occluded`) and the frame groups
+        (degraded, recovery, clean: from the burst flags)."""
         parts = [Breakdown(subset, videos=tuple(sorted(
                      v.name for v in self.manifest.videos_of(self.split, subset) if v.name in self._entries)))
                  for subset in SUBSETS]
-        return [b for b in parts if b.videos] + [Breakdown("occluded joints", joint_flag="occluded")]
+        return ([b for b in parts if b.videos] + [Breakdown("occluded joints", joint_flag="occluded")]
+                + frame_group_breakdowns())
 
     def entry(self, name: str) -> VideoEntry:
         try:

@@ -96,6 +96,11 @@ def degradation_file(root: str | os.PathLike[str], name: str, split: str | None 
     return (folder / split if split else folder) / f"{name}.json"
 
 
+def has_degradation(root: str | os.PathLike[str]) -> bool:
+    """True when a single-person layout's root holds burst flags (a generated root)."""
+    return (Path(root) / FOLDER).is_dir()
+
+
 def attach_degradation(video: VideoGT, root: str | os.PathLike[str]) -> VideoGT:
     """Set the burst flags of a single-person layout's video from ``root/degradation/``.
 
@@ -103,7 +108,7 @@ def attach_degradation(video: VideoGT, root: str | os.PathLike[str]) -> VideoGT:
     ``degradation/`` folder (every real dataset) leaves the video as it is; in a root that has
     one (a generated JHMDB-style or Penn-Action-style layout), every clip must have its file.
     """
-    if not (Path(root) / FOLDER).is_dir():
+    if not has_degradation(root):
         return video
     path = degradation_file(root, video.name)
     if not path.is_file():

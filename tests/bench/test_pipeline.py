@@ -17,6 +17,7 @@ from helpers.tiny_preset import PRESET, plan_keys
 
 from vposebench.datasets.synthetic.stats import SUBSETS
 from vposebench.graph import build_graph
+from vposebench.metrics.frame_groups import GROUPS
 from vposebench.plan import make_plan
 from vposebench.results_store import ResultsStore
 from vposebench.runner import DatasetSpec, MethodSpec, RunSpec, predict_dataset
@@ -43,8 +44,9 @@ def test_records_tables_and_comparisons(tiny_run):
     ptm = by_label[("PTM", 1)]
     assert set(ptm.tags) == {"ptm-table3", "ptm-kfr"}
     assert ptm.metric("AP", "Total").ci_low is not None
-    # the breakdowns are the ones the dataset names: its condition subsets, its occluded joints
-    assert {*SUBSETS, "occluded joints"} >= set(ptm.breakdowns)
+    # the breakdowns are the ones the dataset names: its condition subsets, its occluded joints,
+    # its frame groups
+    assert {*SUBSETS, "occluded joints", *GROUPS} >= set(ptm.breakdowns)
     assert "occluded joints" in ptm.breakdowns and "crowd" in ptm.breakdowns
     assert any(c.table == "AP" and c.column == "Total" and c.other == by_label[("Baseline", 1)].key
                for c in ptm.comparisons)
@@ -108,6 +110,7 @@ import vposebench
 from helpers.tiny_preset import PRESET, plan_keys
 from vposebench.datasets.synthetic.stats import SUBSETS
 from vposebench.graph import build_graph
+from vposebench.metrics.frame_groups import GROUPS
 from vposebench.pipeline import Pipeline, RunOptions
 from vposebench.results_store import ResultsStore
 cache, results = Path(sys.argv[1]), Path(sys.argv[2])
@@ -181,3 +184,31 @@ def test_graph_leaves_out_what_the_cache_holds(tiny_run, tmp_path):
     forced = make_plan(PRESET, dataclasses.replace(options, force=True))
     kinds = sorted({job.kind for job in build_graph(forced, ResultsStore(options.results)).jobs})
     assert kinds == ["evaluate", "record", "time"]
+
+
+def test_records_carry_frame_groups_and_companion_metrics(tiny_run):
+    """Every record has the dataset's frame groups (a group without person-frames is left out
+    with a note), HOTA (PoseTrack protocols) and stability with intervals, and its paired
+    comparisons per frame group."""
+    records = tiny_run.result.records
+    for record in records:
+        groups = record.dataset["frame_groups"]
+        assert groups["recovery_frames"] == 3
+        for name, count in groups["person_frames"].items():
+            if count:
+                assert name in record.breakdowns, (record.label, name)
+            else:
+                assert any(f"breakdown {name!r} left out" in n for n in record.notes)
+        assert sum(groups["person_frames"].values()) > 0
+        accel = record.metric("AccelErr", "Mean")
+        assert accel.value is not None and accel.ci_low <= accel.value <= accel.ci_high
+        if record.protocol.metric == "posetrack":
+            hota = record.metric("HOTA", "Total")
+            assert hota.value is not None and hota.ci_low <= hota.value <= hota.ci_high
+            assert {"DetA", "AssA", "LocA"} <= set(record.metrics)
+            clean = record.metric("HOTA", "Total", "clean")
+            assert clean.value is not None
+    tfc = next(r for r in records if r.label == "TFC" and r.protocol.temporal_stride == 1)
+    columns = {c.column for c in tfc.comparisons if c.table == "PCK"}
+    assert {"Mean", *(f"Mean:{g}" for g, n in tfc.dataset["frame_groups"]["person_frames"].items() if n)} <= columns
+    assert any(c.table == "AccelErr" and c.column == "Mean" for c in tfc.comparisons)

@@ -12,10 +12,13 @@ EXPECTED = Path(__file__).parent / "expected"
 
 
 def fixture_records():
-    base = posetrack_record("baseline", "Baseline", 60.0, 50.0, tags=["ptm-table3"], fps_ms=10.0)
+    base = posetrack_record("baseline", "Baseline", 60.0, 50.0, tags=["ptm-table3"], fps_ms=10.0,
+                            groups=(52.0, 58.0, 62.0), hota=45.0, accel=3.0)
     ptm = posetrack_record("ptm", "PTM", 63.5, 52.25, tags=["ptm-table3"], fps_ms=12.5,
+                           groups=(57.5, 62.0, 64.5), hota=47.5, accel=2.5,
                            comparisons=[comparison(base, "AP", "Total", 3.5),
-                                        comparison(base, "MOTA", "Total", 2.25)])
+                                        comparison(base, "MOTA", "Total", 2.25),
+                                        comparison(base, "AP", "Total:degraded", 5.5)])
     caps = [posetrack_record("ptm", "PTM", 60 + c / 4, 50 + c / 8, tags=["ptm-table1"],
                              config={"capacity": c}) for c in (4, 1, 16)]
     vanilla = posetrack_record("ptm", "vanilla", 61.0, 51.0, tags=["ptm-table2"],
@@ -24,7 +27,8 @@ def fixture_records():
                             config={"attention": "coda"}, crowd=(57.0, 46.0),
                             comparisons=[comparison(vanilla, "AP", "Total:crowd", 2.0)])
     pck = [pck_record(name, mean - drop * (s - 1), stride=s, config={"s": s, "m": name},
-                      tags=["tfc-fig3"] + (["tfc-table1"] if s == 1 else []))
+                      tags=["tfc-fig3"] + (["tfc-table1"] if s == 1 else []),
+                      groups=(mean - 10, mean - 3, mean + 1) if s == 1 else None)
            for name, mean, drop in (("CPM", 90.0, 2.0), ("TFC", 92.0, 0.5)) for s in (1, 4)]
     return [base, ptm, *caps, vanilla, coda, *pck]
 
