@@ -27,7 +27,7 @@ TAG = "sensitivity"
 HEADLINE = {"posetrack": ("AP", "Total", "AP Total"), "pck": ("PCK", "Mean", "PCK Mean")}
 #: the frame groups, in column order (``vposebench.metrics.frame_groups.GROUPS``)
 GROUP_COLUMNS = ("degraded", "recovery", "clean")
-#: how an oracle's label is marked (`vposebench.experiments.CONTROLS`)
+#: how an oracle's label is marked (the preset plan files, `bench/plans/*.toml`, label it so)
 ORACLE_MARK = "(oracle)"
 #: the positive control and the method it is compared with
 POSITIVE = ("hold", "baseline")
