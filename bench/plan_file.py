@@ -3,6 +3,9 @@
 The format is in docs/plans.md. Every error is a `UserError` naming the plan file and the
 field (``models[2].train.iterations``), raised before anything runs. Paths in the file
 (dataset roots, checkpoint files, `files` of a model) are relative to the file's folder.
+
+Over 400 lines on purpose: one checker per plan section (data, datasets, protocols, models,
+entries) sharing the field-path error helpers; one format stays in one file.
 """
 
 from __future__ import annotations

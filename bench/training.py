@@ -11,6 +11,9 @@ uninterrupted run would. Seeds fix the weight initialisation and every batch.
 Inside a torch.distributed process group (`bench.data_parallel`) every rank trains on its
 share of each global batch through DistributedDataParallel with synchronised BatchNorm; rank 0
 writes the checkpoints and reports progress.
+
+Over 400 lines on purpose: one job (the training loop) whose resume and data-parallel paths
+share the loop's state; split apart they would pass that state around.
 """
 
 from __future__ import annotations

@@ -33,18 +33,9 @@ from vposebench.skeleton import Skeleton
 from .backbones import SPLITS, PoseNetwork, build_network
 from .config import PoseConfig
 from .geometry import normalise
-from .memory import (
-    CODA_NORMALISE,
-    VALUE_INIT,
-    MemoryAttention,
-    MemoryStore,
-    QualityScore,
-    TrackState,
-    WriteActivity,
-    WriteRule,
-    memory_width,
-    write,
-)
+from .memory import CODA_NORMALISE, VALUE_INIT, MemoryAttention, QualityScore, memory_width
+from .memory_store import MemoryStore, TrackState
+from .memory_write import WriteActivity, WriteRule, write
 from .topdown import TopDownMethod
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from vposebench.cli import command_modules
 from vposebench.commands import COMMAND_NAMES
+from vposebench.plan_file import load_plan
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 FLAG = re.compile(r"--[a-z][a-z-]*")
@@ -53,3 +54,15 @@ def test_each_row_names_exactly_the_commands_flags() -> None:
         if missing:
             wrong.append(f"{name}: the README does not name {sorted(missing)}")
     assert not wrong, "README.md, command table:\n" + "\n".join(wrong)
+
+
+def test_readme_plan_example_is_a_valid_plan(tmp_path):
+    """The plan file shown in the README loads: every field checked as `run --plan` checks it."""
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 1
+    path = tmp_path / "my-plan.toml"
+    path.write_text(blocks[0], encoding="utf-8")
+    plan = load_plan(path)
+    assert [e.label for e in plan.entries] == ["CPM", "Hold"]
+    assert plan.entries[1].compare_to == "CPM"

@@ -9,16 +9,9 @@ import torch
 from vposebench.errors import UserError
 from vposebench.interface import ClipBatch, FrameInput, build_method
 from vposebench.methods.geometry import normalise
-from vposebench.methods.memory import (
-    MemoryAttention,
-    MemoryStore,
-    QualityScore,
-    WriteActivity,
-    WriteRule,
-    memory_width,
-    to_heads,
-    write,
-)
+from vposebench.methods.memory import MemoryAttention, QualityScore, memory_width, to_heads
+from vposebench.methods.memory_store import MemoryStore
+from vposebench.methods.memory_write import WriteActivity, WriteRule, write
 from vposebench.methods.targets import gaussian_targets
 from vposebench.skeleton import POSETRACK18
 
