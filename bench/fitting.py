@@ -12,7 +12,6 @@ config; its provenance names the wrapped checkpoint (method, step, SHA-256 of th
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 
 from .checkpoint import Checkpoint, load_checkpoint, network_weights, save_checkpoint
 from .errors import UserError
+from .hashing import file_digest
 from .interface import build_method
 from .provenance import collect
 from .registry import METHODS
@@ -42,14 +42,6 @@ def evenly(names: list[str], count: int) -> list[str]:
     if count <= 0 or count >= len(names):
         return list(names)
     return [names[i * len(names) // count] for i in range(count)]
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def wrapped_checkpoint(path: str | None, dataset: VideoDataset) -> Checkpoint:
@@ -110,7 +102,7 @@ def fit_control(method_name: str, dataset: VideoDataset, out: str | os.PathLike[
     method.fit(videos, predictions, joint_rule(dataset.protocol, config.train_joints))
     provenance = {**collect(config.seed).to_dict(),
                   "wraps": {"method": base.method, "step": base.step,
-                            "sha256": file_sha256(source)}}
+                            "sha256": file_digest(source)}}
     checkpoint = Checkpoint(method=method_name, config=method.config.to_dict(),
                             train_config=fitted_train_config(config),
                             skeleton=dataset.skeleton, model=method.state_dict(), step=0,
