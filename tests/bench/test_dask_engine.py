@@ -67,8 +67,10 @@ def test_toy_graph_runs_in_dependency_order_with_in_process_results(toy_run, tmp
     for job in jobs:
         for dep in job.deps:
             assert ran[dep]["end"] <= ran[job.key]["start"], (dep, job.key)
-    # both worker processes took squares
-    assert len({ran[f"square{i}"]["pid"] for i in range(len(VALUES))}) == 2
+    # the squares ran in the cluster's worker processes, not in this one (how Dask spreads four
+    # 1 s jobs over two workers depends on its work stealing and the machine's load, so which
+    # worker took which square is not asserted: a CI run saw one worker take all four)
+    assert os.getpid() not in {ran[f"square{i}"]["pid"] for i in range(len(VALUES))}
     assert progress.done == progress.total == len(jobs) and len(progress.stages) == len(jobs)
 
 
