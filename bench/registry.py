@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib
+import importlib.metadata
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
