@@ -41,6 +41,12 @@ class SeedBootstrapReport(BootstrapReport):
                 "per_seed": self.per_seed}
 
 
+def seed_rng(seed: int | None, stream: int) -> np.random.Generator:
+    """The generator of one side's seed draws: reproducible from `seed`, fresh when it is None
+    (as the video draws are)."""
+    return np.random.default_rng(None if seed is None else [seed, stream])
+
+
 def _same_videos(results: Sequence[MetricResult]) -> list[str]:
     if not results:
         raise ValueError("a seed bootstrap needs at least one result")
@@ -72,7 +78,7 @@ def seed_bootstrap(results: Sequence[MetricResult], resamples: int = DEFAULT_RES
                    seed: int | None = 0, level: float = DEFAULT_LEVEL) -> SeedBootstrapReport:
     """Intervals of the mean over training seeds, resampling seeds and videos."""
     weights = video_weights(len(_same_videos(results)), resamples, seed)
-    point, samples, per_seed = _seed_means(results, weights, np.random.default_rng([seed or 0, 1]))
+    point, samples, per_seed = _seed_means(results, weights, seed_rng(seed, 1))
     intervals = {k: interval_of(v, samples[k], level) for k, v in point.items()}
     return SeedBootstrapReport(intervals, resamples, level, seed, unit="seed+video", per_seed=per_seed)
 
@@ -86,8 +92,8 @@ def paired_seed_bootstrap(results_a: Sequence[MetricResult], results_b: Sequence
     if _same_videos(results_b) != videos:
         raise ValueError("paired seed bootstrap needs both methods on the same videos, in the same order")
     weights = video_weights(len(videos), resamples, seed)
-    point_a, samples_a, _ = _seed_means(results_a, weights, np.random.default_rng([seed or 0, 1]))
-    point_b, samples_b, _ = _seed_means(results_b, weights, np.random.default_rng([seed or 0, 2]))
+    point_a, samples_a, _ = _seed_means(results_a, weights, seed_rng(seed, 1))
+    point_b, samples_b, _ = _seed_means(results_b, weights, seed_rng(seed, 2))
     intervals: dict[str, Interval] = {
         k: interval_of(point_a[k] - point_b[k], samples_a[k] - samples_b[k], level, paired=True)
         for k in point_a}

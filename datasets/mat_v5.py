@@ -44,9 +44,9 @@ def byte_order(header: bytes) -> str | None:
     return order
 
 
-def check_v5_file(path: Path) -> None:
-    """Walk every data element of a v5 file; a file that is not v5 is left to scipy."""
-    data = path.read_bytes()
+def check_v5_file(path: Path, data: bytes) -> None:
+    """Walk every data element of a v5 file's bytes `data` (read from `path`, named in errors);
+    a file that is not v5 is left to scipy."""
     order = byte_order(data[:V5_HEADER])
     if order is not None:
         ElementWalker(data, order, path).top_level()

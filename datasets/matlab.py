@@ -12,6 +12,7 @@ end of a file cut inside a variable it was not asked for.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,11 @@ def load_mat(path: str | os.PathLike[str], *, structs: bool = False,
     check_input_file(p)
     if p.stat().st_size == 0:
         raise UserError("file is empty", path=p)
-    check_v5_file(p)
+    raw = p.read_bytes()  # read once: checked, then parsed from memory
+    check_v5_file(p, raw)
     kwargs = {"squeeze_me": True, "struct_as_record": False} if structs else {}
     try:
-        data = scipy.io.loadmat(str(p), variable_names=variables, **kwargs)
+        data = scipy.io.loadmat(io.BytesIO(raw), variable_names=variables, **kwargs)
     except NotImplementedError:  # scipy's answer to v7.3 files
         raise UserError("MATLAB v7.3 (HDF5) files are not supported; save with -v7", path=p) from None
     except Exception as exc:  # scipy raises many types on corrupt or truncated files
