@@ -18,7 +18,7 @@ from .formats import load_json
 from .plan import EvaluationPlan, RunPlan
 from .protocols import same_content
 from .provenance import collect
-from .records import ResultRecord, Speed
+from .records import ResultRecord, Speed, TrainingSeeds
 from .results_store import ResultsStore
 from .stages import read_marker
 
@@ -88,6 +88,8 @@ def build_record(ev: EvaluationPlan, plan: RunPlan) -> ResultRecord:
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         breakdowns=scored["breakdowns"], comparisons=scored["comparisons"], speed=_speed(ev),
         training=training, notes=scored["notes"], label=ev.label, tags=ev.tags,
+        training_seeds=None if scored.get("training_seeds") is None
+        else TrainingSeeds.from_dict(scored["training_seeds"]),
     )
     if record.key != ev.record_key:
         raise PlanMismatch(f"record key {record.key} is not the planned {ev.record_key}")

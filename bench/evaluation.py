@@ -23,6 +23,7 @@ from .metrics.base import MetricResult
 from .metrics.frame_groups import FrameGroups
 from .plan import EvaluationPlan
 from .records import Comparison, Estimate, MetricTable, metric_table_from_dict, metric_table_to_dict
+from .seed_bootstrap import paired_seed_bootstrap, seed_bootstrap
 from .structures import VideoGT
 
 #: metrics scored beside the protocol's own, with their default options, and the headline
@@ -48,42 +49,70 @@ def estimates(report: BootstrapReport, cells: tuple[str, ...] | None = None) -> 
 
 @dataclasses.dataclass
 class Scored:
-    """One prediction set scored by the protocol's metric and its companions: (result, the
-    headline cells a record keeps, None for all) per metric."""
+    """One evaluation scored by the protocol's metric and its companions: per metric, the
+    result of each of the model's trainings (one unless it has several training seeds) and the
+    headline cells a record keeps (None for all). Several trainings are pooled by the
+    two-level bootstrap over seeds and videos (`vposebench.seed_bootstrap`); one is the plain
+    bootstrap over videos."""
 
-    parts: list[tuple[MetricResult, tuple[str, ...] | None]]
+    parts: list[tuple[list[MetricResult], tuple[str, ...] | None]]
 
     def map(self, change: Any) -> Scored:
         """The same metrics with every result replaced by ``change(result)``."""
-        return Scored([(change(result), cells) for result, cells in self.parts])
+        return Scored([([change(r) for r in results], cells) for results, cells in self.parts])
 
     def table(self, seed: int, ev: EvaluationPlan) -> MetricTable:
         """Values with bootstrap intervals, every metric's cells in one table."""
         out: MetricTable = {}
-        for result, cells in self.parts:
-            out.update(estimates(bootstrap(result, ev.protocol.intervals.resamples, seed=seed,
-                                           level=ev.protocol.intervals.level), cells))
+        resamples, level = ev.protocol.intervals.resamples, ev.protocol.intervals.level
+        for results, cells in self.parts:
+            report = bootstrap(results[0], resamples, seed=seed, level=level) if len(results) == 1 \
+                else seed_bootstrap(results, resamples, seed=seed, level=level)
+            out.update(estimates(report, cells))
         return out
 
     def paired(self, other: Scored, seed: int, ev: EvaluationPlan) -> MetricTable:
         """Paired differences (this minus `other`), metric by metric, same video draws."""
         out: MetricTable = {}
+        resamples, level = ev.protocol.intervals.resamples, ev.protocol.intervals.level
         for (mine, cells), (theirs, _) in zip(self.parts, other.parts):
-            out.update(estimates(paired_bootstrap(mine, theirs, ev.protocol.intervals.resamples,
-                                                  seed=seed, level=ev.protocol.intervals.level), cells))
+            if len(mine) == len(theirs) == 1:
+                report = paired_bootstrap(mine[0], theirs[0], resamples, seed=seed, level=level)
+            else:
+                report = paired_seed_bootstrap(mine, theirs, resamples, seed=seed, level=level)
+            out.update(estimates(report, cells))
+        return out
+
+    def per_seed(self) -> dict[str, list[float]]:
+        """Each training's number of every kept headline cell (``"<table>/<column>"``)."""
+        out: dict[str, list[float]] = {}
+        for results, cells in self.parts:
+            heads = [r.headline() for r in results]
+            for key in heads[0]:
+                if cells is None or key in cells:
+                    out[key] = [float(h[key]) for h in heads]
         return out
 
     @property
+    def trainings(self) -> int:
+        return len(self.parts[0][0])
+
+    @property
     def main(self) -> MetricResult:
-        return self.parts[0][0]
+        """The protocol metric's result of the first training."""
+        return self.parts[0][0][0]
 
 
-def score(ev: EvaluationPlan, predictions: Any) -> Scored:
-    """The protocol's metric and its companions on one prediction folder."""
+def score(ev: EvaluationPlan, predictions: Any = None) -> Scored:
+    """The protocol's metric and its companions on the evaluation's prediction folder (or
+    `predictions`) and on those of its replicas (the model's other trainings)."""
     from .registry import METRICS
 
-    main = ev.protocol.build_metric().evaluate(ev.gt, predictions)
-    companions = [(METRICS.get(name)().evaluate(ev.gt, predictions), cells)
+    folders = [ev.predictions if predictions is None else predictions,
+               *(replica.predictions for replica in ev.replicas)]
+    metric = ev.protocol.build_metric()
+    main = [metric.evaluate(ev.gt, folder) for folder in folders]
+    companions = [([METRICS.get(name)().evaluate(ev.gt, folder) for folder in folders], cells)
                   for name, cells in COMPANIONS.get(ev.protocol.metric, {}).items()]
     return Scored([(main, None), *companions])
 
@@ -156,6 +185,11 @@ def result_parts(scored: Scored, truth: GroundTruth) -> tuple[dict[str, Scored],
     return out, notes
 
 
+#: a record note: the joint-flag breakdowns are computed on one training
+JOINT_FLAG_NOTE = ("breakdowns on flagged joints (e.g. occluded) are of the first training seed "
+                   "only, without intervals")
+
+
 def joint_tables(scored: Scored, truth: GroundTruth) -> tuple[dict[str, MetricTable], list[str]]:
     """Metric tables on each joint-flag breakdown (no intervals), and notes on those left out."""
     out: dict[str, MetricTable] = {}
@@ -194,13 +228,13 @@ def comparisons(mine: Scored, my_parts: dict[str, Scored], others: list[tuple[Ev
 
 def evaluate(ev: EvaluationPlan, compared: tuple[EvaluationPlan, ...], seed: int) -> str:
     """Score `ev` (and the compared evaluations, for the paired differences); write the output."""
-    scored = score(ev, ev.predictions)
+    scored = score(ev)
     truth = GroundTruth(ev.dataset.open(), ev, scored.main.videos)
     parts, notes = result_parts(scored, truth)
     joints, joint_notes = joint_tables(scored, truth)
     breakdowns = {name: part.table(seed, ev) for name, part in parts.items()}
     breakdowns.update(joints)
-    others = [(other, score(other, other.predictions)) for other in compared]
+    others = [(other, score(other)) for other in compared]
     found = comparisons(scored, parts, others, truth, ev, seed)
     groups = truth.groups.to_dict() if any(p.frame_group for p in truth.breakdowns.values()) else None
     write_json(ev.evaluation, {
@@ -210,7 +244,10 @@ def evaluate(ev: EvaluationPlan, compared: tuple[EvaluationPlan, ...], seed: int
         "comparisons": [{"other": c.other, "table": c.table, "column": c.column,
                          "difference": c.difference.to_dict()} for c in found],
         "frame_groups": groups,
-        "notes": list(scored.main.summary().get("notes", [])) + notes + joint_notes,
+        "training_seeds": None if scored.trainings == 1 else
+        {"seeds": ev.training_seeds, "per_seed": scored.per_seed(), "interval": "seed+video"},
+        "notes": list(scored.main.summary().get("notes", [])) + notes + joint_notes
+        + ([] if scored.trainings == 1 else [JOINT_FLAG_NOTE] if joints else []),
     })
     return str(ev.evaluation)
 
@@ -224,5 +261,6 @@ def read_evaluation(data: dict[str, Any]) -> dict[str, Any]:
         "comparisons": [Comparison(c["other"], c["table"], c["column"], Estimate.from_dict(c["difference"]))
                         for c in data["comparisons"]],
         "frame_groups": data.get("frame_groups"),
+        "training_seeds": data.get("training_seeds"),
         "notes": list(data["notes"]),
     }

@@ -27,6 +27,14 @@ from .protocols import Protocol
 
 #: the folder of the built-in plans inside the package
 PRESET_PACKAGE = "vposebench.plans"
+#: training seed i of a model in a run with seed s is s + TRAIN_SEED_STEP * i (i = 0: the run
+#: seed itself, so a model's first training seed is the one a one-seed plan trains)
+TRAIN_SEED_STEP = 1000
+
+
+def training_seed(run_seed: int, index: int) -> int:
+    """The training seed of a model's `index`-th training in a run with `run_seed`."""
+    return run_seed + TRAIN_SEED_STEP * index
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +90,9 @@ class ModelSpec:
     files: dict[str, str] = dataclasses.field(default_factory=dict)
     #: an `onnx` model whose file the run exports from this model's per-frame network
     export_from: str | None = None
+    #: training seeds: a trained model is trained this many times (seed i of run seed s is
+    #: s + TRAIN_SEED_STEP * i), and its records pool them (`vposebench.seed_bootstrap`)
+    train_seeds: int = 1
 
     @property
     def kind(self) -> str:

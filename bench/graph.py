@@ -37,7 +37,8 @@ class Graph:
 
 def record_is_current(ev: EvaluationPlan, plan: RunPlan, store: ResultsStore) -> bool:
     """The record exists, came from this code, and this cache holds its predictions."""
-    if not store.has(ev.record_key) or not (ev.predictions / COMPLETE).is_file():
+    if not store.has(ev.record_key) or not all((one.predictions / COMPLETE).is_file()
+                                               for one in (ev, *ev.replicas)):
         return False
     return store.load(ev.record_key).provenance.get("code") == plan.code_versions()
 
@@ -95,7 +96,7 @@ def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
                 resources={"cpu": 1.0, **gpu},
                 estimate_s=TRAIN_SETUP_S + model.train_config["iterations"]
                 * TRAIN_STEP_S.get(model.spec.method, 0.1),
-                label=model.spec.name))
+                label=model.spec_name))
 
     kept = [ev for ev in plan.evaluations
             if not options.force and record_is_current(ev, plan, store)]
@@ -108,13 +109,16 @@ def build_graph(plan: RunPlan, store: ResultsStore) -> Graph:
             add(Job(f"gt:{ev.gt.name}", "generate", convert_gt, (ev,), deps=(data,),
                     estimate_s=CONVERT_S,
                     label=f"{ev.dataset.name} GT, stride {ev.protocol.temporal_stride}"))
-        if not (ev.predictions / COMPLETE).is_file():
-            add(Job(f"predict:{ev.key}", "predict", predict, (ev, options),
-                    deps=(model_key(ev.model),), resources={"cpu": 1.0, **gpu},
-                    estimate_s=_frames(plan, ev) * PREDICT_FRAME_S, label=ev.label))
+        for one in (ev, *ev.replicas):
+            if not (one.predictions / COMPLETE).is_file() and f"predict:{one.key}" not in keys:
+                add(Job(f"predict:{one.key}", "predict", predict, (one, options),
+                        deps=(model_key(one.model),), resources={"cpu": 1.0, **gpu},
+                        estimate_s=_frames(plan, one) * PREDICT_FRAME_S,
+                        label=one.label if one is ev else f"{one.label} (training {one.model.seed_index + 1})"))
     for ev in made:
         inputs = [ev] + [plan.evaluation(k) for k in ev.compared]
-        needs = tuple(k for other in inputs for k in (f"predict:{other.key}", f"gt:{other.gt.name}"))
+        needs = tuple(k for other in inputs for one in (other, *other.replicas)
+                      for k in (f"predict:{one.key}", f"gt:{one.gt.name}"))
         if options.force or not ev.evaluation.is_file():
             add(Job(f"evaluate:{ev.key}", "evaluate", evaluate,
                     (ev, tuple(inputs[1:]), options.seed), deps=needs,

@@ -21,7 +21,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .experiments import DatasetPlan, Entry, ExperimentPlan, ModelSpec
+from .experiments import DatasetPlan, Entry, ExperimentPlan, ModelSpec, training_seed
 from .fingerprint import (
     EVALUATION_CODE,
     EXPORT_CODE,
@@ -87,6 +87,13 @@ class ModelPlan:
     #: the TrainConfig the train stage is given; equal to `train_config` except for a control,
     #: whose checkpoint states 0 iterations (it is fitted, `vposebench.fitting`)
     train_settings: dict[str, Any] | None = None
+    #: which of the plan model's trainings this is (0: the first; see `ModelSpec.train_seeds`)
+    seed_index: int = 0
+
+    @property
+    def spec_name(self) -> str:
+        """The name under which the run's `models` hold it (a replica's carries its index)."""
+        return replica_name(self.spec.name, self.seed_index)
 
     @property
     def exported(self) -> Path | None:
@@ -146,6 +153,15 @@ class EvaluationPlan:
     speed: Path  # the time stage's output
     compared: tuple[str, ...]  # keys of the evaluations this one is compared with (paired)
     dataset_block: dict[str, Any]  # the record's `dataset` block (videos added when scored)
+    #: the same evaluation of the model's other trainings (`ModelSpec.train_seeds`): their
+    #: predictions are scored with this one's and pooled into its one record
+    replicas: tuple[EvaluationPlan, ...] = ()
+
+    @property
+    def training_seeds(self) -> list[int]:
+        """The training seeds this evaluation pools (one for a model trained once)."""
+        return [ev.model.train_config["seed"] for ev in (self, *self.replicas)
+                if ev.model.train_config is not None and "seed" in ev.model.train_config]
 
     @property
     def label(self) -> str:
@@ -280,14 +296,18 @@ def plan_models(experiments: ExperimentPlan, options: RunOptions,
 
     models: dict[str, ModelPlan] = {}
 
-    def plan(spec: ModelSpec) -> ModelPlan:
-        if spec.name in models:
-            return models[spec.name]
+    def plan(spec: ModelSpec, index: int = 0) -> ModelPlan:
+        name = replica_name(spec.name, index)
+        if name in models:
+            return models[name]
         protocol = experiments.protocols[spec.protocol]
         dataset = experiments.datasets[protocol.dataset]
         place = places[protocol.dataset]
         train_data = place.split(dataset, protocol.train_split)
-        init = plan(experiments.model(spec.init_from)) if spec.init_from else None
+        init = None
+        if spec.init_from:  # training i starts from the start model's training i, if it has one
+            start = experiments.model(spec.init_from)
+            init = plan(start, index if index < start.train_seeds else 0)
         refs = {k: FILE_REF + file_digest(path) for k, path in spec.files.items()}
         if spec.kind == "export":
             source = plan(experiments.model(spec.export_from))
@@ -300,7 +320,7 @@ def plan_models(experiments: ExperimentPlan, options: RunOptions,
                 setting: str(options.cache / "exports" / f"{spec.name}-{key}.onnx")})
         config = {k: refs.get(k, v) for k, v in method_config(spec, dataset).items()}
         if spec.kind == "train":
-            train = TrainConfig.from_dict({**spec.train, "seed": options.seed,
+            train = TrainConfig.from_dict({**spec.train, "seed": training_seed(options.seed, index),
                                            "init_checkpoint": None if init is None else init.reference})
             train_settings = train.to_dict()
             # a control is fitted from its start model, with no gradient steps (`vposebench.fitting`)
@@ -309,7 +329,7 @@ def plan_models(experiments: ExperimentPlan, options: RunOptions,
             recipe = content_hash({"method": spec.method, "config": config, "train": train_config,
                                    "protocol": spec.protocol, "data": place.content})
             key = content_hash({"recipe": recipe, "code": code_fingerprint(TRAINING_CODE)})
-            checkpoint: Path | None = options.cache / "checkpoints" / f"{spec.name}-{key}.ckpt"
+            checkpoint: Path | None = options.cache / "checkpoints" / f"{name}-{key}.ckpt"
         elif spec.kind == "checkpoint":
             train_settings = None
             train_config = {"checkpoint": FILE_REF + file_digest(spec.checkpoint)}
@@ -320,14 +340,20 @@ def plan_models(experiments: ExperimentPlan, options: RunOptions,
         else:
             train_config, train_settings, checkpoint = None, None, None
             recipe = key = content_hash({"method": spec.method, "config": config})
-        models[spec.name] = ModelPlan(spec, recipe, key, checkpoint, config, train_config,
-                                      spec.source, train_data, skeleton_of(dataset).name, refs,
-                                      train_settings)
-        return models[spec.name]
+        models[name] = ModelPlan(spec, recipe, key, checkpoint, config, train_config,
+                                 init.spec_name if init is not None else spec.source,
+                                 train_data, skeleton_of(dataset).name, refs, train_settings, index)
+        return models[name]
 
     for spec in experiments.models:
-        plan(spec)
+        for index in range(spec.train_seeds):
+            plan(spec, index)
     return models
+
+
+def replica_name(model: str, index: int) -> str:
+    """The name of a plan model's `index`-th training ("~" is not allowed in a plan's names)."""
+    return model if index == 0 else f"{model}~seed{index}"
 
 
 def _gt_folder(options: RunOptions, experiments: ExperimentPlan, place: DataPlace,
@@ -348,6 +374,15 @@ def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
     places = data_places(experiments, synth, data_root)
     models = plan_models(experiments, options, places)
     groups: dict[str, dict[str, Any]] = {}
+
+    def predictions_key(model: ModelPlan, changes: dict[str, Any], protocol: Protocol) -> str:
+        # the test data by content: a model that is not trained here (a file, an untrained
+        # method) says nothing of the data it predicts
+        data = places[experiments.protocols[model.spec.protocol].dataset].content
+        return content_hash({"model": model.key, "data": data, "overrides": changes,
+                             "protocol": protocol.prediction_part(),
+                             "code": code_fingerprint(PREDICTION_CODE)})
+
     for entry in experiments.entries:
         model = models[entry.model]
         protocol_name = model.spec.protocol
@@ -355,12 +390,7 @@ def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
         # an override equal to the model's own config value is no change, so "PTM" and "PTM
         # capacity 16" (the default capacity) share one prediction set and one record
         changes = {k: v for k, v in entry.overrides.items() if model.method_config.get(k) != v}
-        # the test data by content: a model that is not trained here (a file, an untrained
-        # method) says nothing of the data it predicts
-        data = places[experiments.protocols[protocol_name].dataset].content
-        key = content_hash({"model": model.key, "data": data, "overrides": changes,
-                            "protocol": protocol.prediction_part(),
-                            "code": code_fingerprint(PREDICTION_CODE)})
+        key = predictions_key(model, changes, protocol)
         group = groups.setdefault(key, {"model": model, "changes": changes, "protocol": protocol,
                                         "name": protocol_name, "entries": []})
         group["entries"].append(entry)
@@ -376,10 +406,22 @@ def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
         compared = tuple(dict.fromkeys(by_label[(e.compare_to, stride)] for e in g["entries"]
                                        if e.compare_to is not None))
         config = {**model.method_config, **g["changes"], "train": model.train_config}
+        trainings = [models[replica_name(model.spec.name, i)] for i in range(1, model.spec.train_seeds)]
+        if trainings:  # a pooled record differs from the record of the first training alone
+            config["training_seeds"] = [m.train_config["seed"] for m in (model, *trainings)]
+        replica_keys = [predictions_key(m, g["changes"], protocol) for m in trainings]
         gt, converted = _gt_folder(options, experiments, place, name, stride)
         evaluation_key = content_hash({"predictions": key, "protocol": protocol.to_dict(),
                                        "compared": compared, "seed": options.seed,
+                                       "replicas": replica_keys,
                                        "code": code_fingerprint(EVALUATION_CODE)})
+        replicas = tuple(EvaluationPlan(
+            key=k, model=m, overrides=g["changes"], entries=tuple(g["entries"]), protocol=protocol,
+            dataset=place.split(dataset, plan.test_split, stride),
+            predictions=options.cache / "predictions" / f"{m.spec_name}-{k}", gt=gt,
+            gt_converted=converted, config={**m.method_config, **g["changes"], "train": m.train_config},
+            record_key="", evaluation=Path(), speed=Path(), compared=(), dataset_block={})
+            for m, k in zip(trainings, replica_keys))
         evaluations.append(EvaluationPlan(
             key=key, model=model, overrides=g["changes"], entries=tuple(g["entries"]),
             protocol=protocol, dataset=place.split(dataset, plan.test_split, stride),
@@ -392,5 +434,6 @@ def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
             speed=options.cache / "speed" / f"{key}-{content_hash(protocol.timing_part())}.json",
             compared=compared,
             dataset_block={"name": dataset.adapter, "split": plan.test_split, **place.block},
+            replicas=replicas,
         ))
     return RunPlan(experiments, options, synth, data_root, models, tuple(evaluations))

@@ -27,7 +27,12 @@ else:  # pragma: no cover - Python 3.10
 
 #: names of datasets, protocols and models (they become parts of cache file names)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
-TOP_LEVEL = ("name", "description", "seeds", "synthetic", "datasets", "protocols", "models", "entries")
+TOP_LEVEL = ("extends", "name", "description", "seeds", "train_seeds", "synthetic", "datasets",
+             "protocols", "models", "entries")
+#: sections an extending plan merges into its base's by name (the others it replaces or, for
+#: the arrays, appends to)
+MERGED_TABLES = ("datasets", "protocols")
+APPENDED_ARRAYS = ("models", "entries")
 #: protocol table keys that are not fields of the protocol object
 PROTOCOL_PLACE = ("dataset", "train_split", "test_split")
 #: training settings a plan states another way (`seeds`, `init_from`)
@@ -109,15 +114,53 @@ def _names(kinds: tuple[type, ...]) -> str:
 def load_plan(path: str | Path) -> ExperimentPlan:
     """The plan in the TOML file `path` (see the module docstring)."""
     path = Path(path)
+    return parse_plan(_extended(_document(path), path, ()), path)
+
+
+def _document(path: Path) -> dict[str, Any]:
+    """The parsed TOML of one plan file."""
     if not path.is_file():
         raise UserError("plan file not found", path=path)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise UserError(f"not UTF-8 text ({exc.reason})", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"not valid TOML: {exc}", path=path) from None
-    return parse_plan(document, path)
+
+
+def _extended(document: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """`document` over the plan it `extends` (a built-in preset's name or a file relative to
+    `path`): `datasets` and `protocols` merged by name, `models` and `entries` appended, every
+    other field replaced."""
+    from .experiments import preset_names, preset_path
+
+    if "extends" not in document:
+        return document
+    base_name = document["extends"]
+    if not isinstance(base_name, str):
+        raise UserError(f"expected a string, got {_type(base_name)}", path=path, field="extends")
+    base_path = preset_path(base_name) if base_name in preset_names() else \
+        (path.parent / Path(base_name).expanduser()).resolve()
+    if not base_path.is_file():
+        raise UserError(f"neither a built-in plan ({', '.join(preset_names())}) nor a file: "
+                        f"{base_path}", path=path, field="extends")
+    here = path.resolve()
+    if base_path in (*chain, here):
+        raise UserError("plans extend each other in a cycle: " + " -> ".join(
+            p.name for p in (*chain, here, base_path)), path=path, field="extends")
+    merged = dict(_extended(_document(base_path), base_path, (*chain, here)))
+    for key, value in document.items():
+        if key == "extends":
+            continue
+        base = merged.get(key)
+        if key in MERGED_TABLES and isinstance(value, dict) and isinstance(base, dict):
+            merged[key] = {**base, **value}
+        elif key in APPENDED_ARRAYS and isinstance(value, list) and isinstance(base, list):
+            merged[key] = base + value
+        else:
+            merged[key] = value
+    return merged
 
 
 def parse_plan(document: dict[str, Any], path: Path) -> ExperimentPlan:
@@ -128,12 +171,13 @@ def parse_plan(document: dict[str, Any], path: Path) -> ExperimentPlan:
     name = r.name(document, "name", "") if "name" in document else path.stem
     description = r.value(document, "description", "", str, "")
     seeds = _seeds(r, document)
+    train_seeds = _count(r, document, "train_seeds", "", 1)
     synthetic = _synthetic(r, document.get("synthetic"))
     datasets = {key: _dataset(r, value, f"datasets.{key}", synthetic)
                 for key, value in _named_tables(r, document["datasets"], "datasets").items()}
     protocols = {key: _protocol(r, value, f"protocols.{key}", datasets)
                  for key, value in _named_tables(r, document["protocols"], "protocols").items()}
-    models = _models(r, document["models"], protocols, datasets)
+    models = _models(r, document["models"], protocols, datasets, train_seeds)
     entries = _entries(r, document["entries"], models)
     return ExperimentPlan(name, description, datasets, protocols, models, entries, seeds,
                           synthetic, source=path.resolve())
@@ -149,6 +193,13 @@ def _seeds(r: _Reader, document: dict[str, Any]) -> tuple[int, ...]:
     if len(set(seeds)) != len(seeds):
         raise r.error("seeds", "a seed is listed twice")
     return tuple(seeds)
+
+
+def _count(r: _Reader, data: dict[str, Any], key: str, field: str, default: int) -> int:
+    value = r.value(data, key, field, int, default)
+    if value < 1:
+        raise r.error(_join(field, key), f"must be >= 1, got {value}")
+    return value
 
 
 def _named_tables(r: _Reader, data: Any, field: str) -> dict[str, dict[str, Any]]:
@@ -292,18 +343,23 @@ def _protocol_object(r: _Reader, fields: dict[str, Any], field: str) -> Protocol
 
 
 MODEL_KEYS = ("name", "method", "protocol", "settings", "train", "init_from", "checkpoint", "files",
-              "export_from")
+              "export_from", "train_seeds")
 #: methods a plan can export another model to: method -> the setting that names the file
 EXPORT_SETTING = {"onnx": "model"}
 
 
 def _models(r: _Reader, data: Any, protocols: dict[str, ProtocolPlan],
-            datasets: dict[str, DatasetPlan]) -> tuple[ModelSpec, ...]:
+            datasets: dict[str, DatasetPlan], train_seeds: int = 1) -> tuple[ModelSpec, ...]:
     if not isinstance(data, list) or not data:
         raise r.error("models", "expected an array of tables ([[models]]), at least one")
     models: list[ModelSpec] = []
     for i, item in enumerate(data):
-        models.append(_model(r, r.table(item, f"models[{i}]"), f"models[{i}]", protocols))
+        model = _model(r, r.table(item, f"models[{i}]"), f"models[{i}]", protocols)
+        if "train_seeds" in item and model.kind != "train":
+            raise r.error(f"models[{i}].train_seeds", f"only a trained model has training seeds; "
+                          f"{model.name!r} is {model.kind}")
+        count = _count(r, item, "train_seeds", f"models[{i}]", train_seeds)
+        models.append(dataclasses.replace(model, train_seeds=count if model.kind == "train" else 1))
     names = [m.name for m in models]
     for i, model in enumerate(models):
         if names.index(model.name) != i:

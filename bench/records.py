@@ -29,6 +29,8 @@ Schema-1 records are still read: their protocol block is converted, their stored
     speed           Speed or null: latency, FPS, memory, parameters, FLOPs (see docs/measurement.md)
     training        dict or null: how the checkpoint was trained (job, checkpoint: its content
                     reference, init_from, steps, final_loss, weights_sha256, seconds, ...)
+    training_seeds  TrainingSeeds or null: the seeds of a model trained several times, each
+                    seed's headline numbers; its intervals then cover seeds and videos
     provenance      dict, see vposebench.provenance.Provenance
     notes           [str], anything a reader must know (e.g. a metric rule applied)
     label           str, display name in tables (e.g. "PTM (CoDA, capacity 16)")
@@ -185,6 +187,27 @@ class Comparison:
     difference: Estimate
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainingSeeds:
+    """How a record pools its model's trainings: the seeds, each one's headline numbers, and
+    what its intervals cover."""
+
+    seeds: list[int]  # the training seeds, first the run's seed
+    #: "<table>/<column>" -> each training's number on the whole test split, in `seeds` order
+    per_seed: dict[str, list[float]]
+    #: what the intervals of `metrics`, `breakdowns` and `comparisons` resample: "seed+video"
+    interval: str = "seed+video"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingSeeds:
+        return cls([int(s) for s in data["seeds"]],
+                   {k: [float(v) for v in vs] for k, vs in data["per_seed"].items()},
+                   str(data.get("interval", "seed+video")))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 @dataclasses.dataclass
 class ResultRecord:
     """One benchmark result. See the module docstring for the schema."""
@@ -201,6 +224,8 @@ class ResultRecord:
     comparisons: list[Comparison] = dataclasses.field(default_factory=list)
     speed: Speed | None = None
     training: dict[str, Any] | None = None
+    #: set when the model was trained with several seeds, pooled into this record
+    training_seeds: TrainingSeeds | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
     label: str = ""
     tags: list[str] = dataclasses.field(default_factory=list)
@@ -246,6 +271,7 @@ class ResultRecord:
             ],
             "speed": None if self.speed is None else self.speed.to_dict(),
             "training": self.training,
+            "training_seeds": None if self.training_seeds is None else self.training_seeds.to_dict(),
             "provenance": self.provenance,
             "notes": list(self.notes),
             "label": self.label,
@@ -285,6 +311,8 @@ class ResultRecord:
                 ],
                 speed=None if data.get("speed") is None else Speed.from_dict(data["speed"]),
                 training=data.get("training"),
+                training_seeds=None if data.get("training_seeds") is None
+                else TrainingSeeds.from_dict(data["training_seeds"]),
                 notes=list(data.get("notes", [])),
                 label=data.get("label", ""),
                 tags=list(data.get("tags", [])),

@@ -113,3 +113,24 @@ SPEED_NOTE = ("FPS = 1 / median per-frame `pose` latency (crop warp + network + 
               "peak GPU allocation on CUDA, else process peak RSS; GFLOPs per person.")
 
 DIFF_NOTE = "Δ rows: paired bootstrap over the same videos (95 % interval)."
+
+
+def seed_note(records: Iterable[ResultRecord]) -> str | None:
+    """What the intervals of rows that pool several training seeds cover (None: no such row)."""
+    records = list(records)
+    pooled = [r for r in records if r.training_seeds is not None]
+    if not pooled:
+        return None
+    counts = sorted({len(r.training_seeds.seeds) for r in pooled})  # type: ignore[union-attr]
+    which = "every row" if len(pooled) == len(records) else \
+        "rows " + ", ".join(sorted({r.label for r in pooled}))
+    return (f"Training seeds: {which} pool {'/'.join(map(str, counts))} trainings with different "
+            "seeds (mean over seeds); their intervals, Δ rows included, are a two-level bootstrap "
+            "over training seeds and test videos (vposebench.seed_bootstrap), so they cover "
+            "training noise as well as test sampling.")
+
+
+def interval_notes(records: list[ResultRecord]) -> list[str]:
+    """The notes on what a table's intervals cover: the Δ rows, and training seeds if pooled."""
+    note = seed_note(records)
+    return [DIFF_NOTE] if note is None else [DIFF_NOTE, note]

@@ -9,10 +9,10 @@ from ..records import ResultRecord
 from ..registry import register_table
 from .base import Table
 from .common import (
-    DIFF_NOTE,
     GROUP_NOTE,
     SPEED_NOTE,
     group_columns,
+    interval_notes,
     labelled_frame,
     metric_rows,
     speed_cells,
@@ -27,7 +27,7 @@ def capacity_table(records: list[ResultRecord]) -> Table:
     columns = {"total AP": ("AP", "Total", None), "total MOTA": ("MOTA", "Total", None)}
     rows = metric_rows(chosen, columns, label=lambda r: str(r.config.get("capacity")))
     return Table("ptm-table1", "PTM Table 1: memory capacity", labelled_frame(rows, "capacity"),
-                 notes=[DIFF_NOTE])
+                 notes=interval_notes(chosen))
 
 
 @register_table("ptm-table2")
@@ -42,7 +42,7 @@ def attention_table(records: list[ResultRecord]) -> Table:
     }
     rows = metric_rows(chosen, columns, label=_attention_label)
     return Table("ptm-table2", "PTM Table 2: attention on the crowd subset", labelled_frame(rows, "attention"),
-                 notes=[DIFF_NOTE, "auto: CoDA in frames with more than `crowd_threshold` "
+                 notes=[*interval_notes(chosen), "auto: CoDA in frames with more than `crowd_threshold` "
                         "persons, vanilla attention otherwise."])
 
 
@@ -62,7 +62,7 @@ def kfr_table(records: list[ResultRecord]) -> Table:
     rows = metric_rows(chosen, columns,
                         label=lambda r: "KFR on" if r.config.get("kfr") else "KFR off")
     return Table("ptm-kfr", "PTM: keypoint feature replacement", labelled_frame(rows, "replacement"),
-                 notes=[DIFF_NOTE])
+                 notes=interval_notes(chosen))
 
 
 @register_table("ptm-table3")
@@ -79,7 +79,7 @@ def baseline_table(records: list[ResultRecord]) -> Table:
         cells = speed_cells(rec)
         row.update({k: cells[k] for k in ("FPS", "Memory MB", "State KB")})
     return Table("ptm-table3", "PTM Table 3: baseline vs pose temporal memory",
-                 labelled_frame(rows, "method"), notes=[DIFF_NOTE, GROUP_NOTE, SPEED_NOTE])
+                 labelled_frame(rows, "method"), notes=[*interval_notes(chosen), GROUP_NOTE, SPEED_NOTE])
 
 
 @register_table("ptm-table5")
@@ -95,4 +95,4 @@ def sota_layout_table(records: list[ResultRecord]) -> Table:
     for row, rec in zip(rows, chosen):  # the record rows come first, the Δ rows after
         row["FPS"] = speed_cells(rec)["FPS"]
     return Table("ptm-table5", "PTM Table 5 layout: AP / MOTA and FPS", labelled_frame(rows, "method"),
-                 notes=[DIFF_NOTE, SPEED_NOTE])
+                 notes=[*interval_notes(chosen), SPEED_NOTE])

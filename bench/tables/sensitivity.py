@@ -21,6 +21,7 @@ import pandas as pd
 from ..records import Estimate, ResultRecord
 from ..registry import register_table
 from .base import Table
+from .common import seed_note
 
 TAG = "sensitivity"
 #: the headline cell of each metric: (metric table, column, how the table names it)
@@ -136,6 +137,9 @@ def sensitivity_table(records: list[ResultRecord]) -> Table:
              "evaluation is restricted to the group (docs/evaluation.md, Frame groups). "
              "own − shuffled: what a method gets from its own track's past rather than any "
              "plausible one. (oracle): switched by the ground-truth burst flags, an upper bound."]
+    pooled = seed_note([r for r in records if TAG in r.tags])
+    if pooled:
+        notes.append(pooled)
     if rows:
         failures = sensitivity_failures(records)
         positives = [r for r in sensitivity_rows(records) if (r.first, r.second) == POSITIVE]

@@ -12,13 +12,14 @@ from ..records import ResultRecord
 from ..registry import register_table
 from .base import Table
 from .common import (
-    DIFF_NOTE,
     GROUP_NOTE,
     PCK_COLUMNS,
     group_columns,
+    interval_notes,
     labelled_frame,
     metric_on,
     metric_rows,
+    seed_note,
     tagged,
 )
 
@@ -49,7 +50,7 @@ def _pck_table(records: list[ResultRecord], tag: str, title: str) -> Table:
     chosen = tagged(records, tag)
     columns = {**{c: ("PCK", c, None) for c in PCK_COLUMNS}, **group_columns("PCK", "Mean", " Mean")}
     return Table(tag, title, labelled_frame(metric_rows(chosen, columns), "method"),
-                 notes=[pck_note(chosen), DIFF_NOTE, GROUP_NOTE])
+                 notes=[pck_note(chosen), *interval_notes(chosen), GROUP_NOTE])
 
 
 @register_table("tfc-table1")
@@ -82,7 +83,7 @@ def downsampling_table(records: list[ResultRecord]) -> Table:
             row[f"{rate}x"] = metric_on(match[0], "PCK", "Mean") if match else None
         rows.append(row)
     return Table("tfc-fig3", "TFC Fig. 3: PCK Mean under temporal downsampling",
-                 pd.DataFrame(rows), notes=[pck_note(chosen)])
+                 pd.DataFrame(rows), notes=[pck_note(chosen), *filter(None, [seed_note(chosen)])])
 
 
 def plot_downsampling(records: list[ResultRecord], out: str | os.PathLike[str]) -> Path:
