@@ -119,8 +119,17 @@ class Entry:
     temporal_stride: int = 1  # temporal downsampling of the test videos
     temporal_input: str = "own"  # "own" | "shuffled" (the shuffled control)
     tags: tuple[str, ...] = ()
-    compare_to: str | None = None
+    #: the label of the entry (or a tuple of the labels of the entries) a paired difference
+    #: is computed against
+    compare_to: str | tuple[str, ...] | None = None
     timed: bool = True
+
+    @property
+    def compared_labels(self) -> tuple[str, ...]:
+        """Every label `compare_to` names."""
+        if self.compare_to is None:
+            return ()
+        return (self.compare_to,) if isinstance(self.compare_to, str) else tuple(self.compare_to)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,10 +178,17 @@ class ExperimentPlan:
                 needed.add(name)
                 name = self.model(name).source
         labels = {e.label for e in entries}
-        entries = tuple(e if e.compare_to in labels else dataclasses.replace(e, compare_to=None)
-                        for e in entries)
+        entries = tuple(dataclasses.replace(e, compare_to=_kept(e.compare_to, labels)) for e in entries)
         return dataclasses.replace(self, models=tuple(m for m in self.models if m.name in needed),
                                    entries=entries, narrowed=len(entries) < len(self.entries))
+
+
+def _kept(compare_to: str | tuple[str, ...] | None, labels: set[str]) -> str | tuple[str, ...] | None:
+    """`compare_to` without the labels a narrowed plan dropped."""
+    if isinstance(compare_to, str) or compare_to is None:
+        return compare_to if compare_to in labels else None
+    kept = tuple(label for label in compare_to if label in labels)
+    return kept or None
 
 
 def preset_names() -> list[str]:

@@ -31,7 +31,8 @@ PREDICTION_CODE = (
 #: what an exported model file depends on (the export stage and the exported network's code)
 EXPORT_CODE = ("vposebench.stages", "vposebench.methods", "vposebench.checkpoint", "vposebench.interface")
 EVALUATION_CODE = (
-    "vposebench.metrics", "vposebench.bootstrap", "vposebench.evaluation", "vposebench.formats",
+    "vposebench.metrics", "vposebench.bootstrap", "vposebench.seed_bootstrap", "vposebench.evaluation",
+    "vposebench.formats",
     "vposebench.records", "vposebench.datasets.convert", "vposebench.datasets.views", "vposebench.datasets.jhmdb",
     "vposebench.datasets.penn_action", "vposebench.datasets.synthetic.dataset",
 )

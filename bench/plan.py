@@ -403,8 +403,8 @@ def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
         dataset = experiments.datasets[plan.dataset]
         place = places[plan.dataset]
         stride = protocol.temporal_stride
-        compared = tuple(dict.fromkeys(by_label[(e.compare_to, stride)] for e in g["entries"]
-                                       if e.compare_to is not None))
+        compared = tuple(dict.fromkeys(by_label[(label, stride)] for e in g["entries"]
+                                       for label in e.compared_labels))
         config = {**model.method_config, **g["changes"], "train": model.train_config}
         trainings = [models[replica_name(model.spec.name, i)] for i in range(1, model.spec.train_seeds)]
         if trainings:  # a pooled record differs from the record of the first training alone

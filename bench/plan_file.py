@@ -480,6 +480,19 @@ ENTRY_KEYS = ("label", "model", "overrides", "temporal_stride", "temporal_input"
               "compare_to", "timed")
 
 
+def _compare_to(r: _Reader, item: dict[str, Any], field: str) -> str | tuple[str, ...] | None:
+    """An entry's `compare_to`: one label, or an array of labels."""
+    value = r.value(item, "compare_to", field, (str, list))
+    if not isinstance(value, list):
+        return value
+    if not value:
+        raise r.error(f"{field}.compare_to", "is empty (leave it out to compare with nothing)")
+    for j, label in enumerate(value):
+        if not isinstance(label, str):
+            raise r.error(f"{field}.compare_to[{j}]", f"expected a string, got {_type(label)}")
+    return tuple(value)
+
+
 def _entries(r: _Reader, data: Any, models: tuple[ModelSpec, ...]) -> tuple[Entry, ...]:
     if not isinstance(data, list) or not data:
         raise r.error("entries", "expected an array of tables ([[entries]]), at least one")
@@ -509,14 +522,16 @@ def _entries(r: _Reader, data: Any, models: tuple[ModelSpec, ...]) -> tuple[Entr
         overrides = {k: _tuples(v) for k, v in r.table(item.get("overrides", {}),
                                                        f"{field}.overrides").items()}
         entries.append(Entry(label, model, overrides, stride, temporal_input, tuple(tags),
-                             r.value(item, "compare_to", field, str),
+                             _compare_to(r, item, field),
                              r.value(item, "timed", field, bool, True)))
     for i, entry in enumerate(entries):
         if entry.temporal_input == "shuffled":
             _shuffleable(r, models[names.index(entry.model)], f"entries[{i}].temporal_input")
     labels = {(e.label, e.temporal_stride) for e in entries}
     for i, entry in enumerate(entries):
-        if entry.compare_to is not None and (entry.compare_to, entry.temporal_stride) not in labels:
-            raise r.error(f"entries[{i}].compare_to", f"no entry labelled {entry.compare_to!r} "
+        for other in entry.compared_labels:
+            if (other, entry.temporal_stride) in labels:
+                continue
+            raise r.error(f"entries[{i}].compare_to", f"no entry labelled {other!r} "
                           f"at temporal stride {entry.temporal_stride}")
     return tuple(entries)

@@ -86,6 +86,9 @@ class PTMConfig(PoseConfig):
     #: training: the loss is taken on the last `loss_frames` frames of a clip; the frames
     #: before only fill the memory and run without gradient (None: the loss on every frame)
     loss_frames: int | None = None
+    #: False: the memory is never read nor written, so every frame runs as a track's first
+    #: frame does (the same weights without temporal input: a fair row beside the memory)
+    temporal_input: bool = True
 
     def validate(self) -> None:
         super().validate()
@@ -208,6 +211,8 @@ class PoseTemporalMemory(TopDownMethod, TrackStateAccess):
     # -- inference ------------------------------------------------------------------------
     def infer(self, x: torch.Tensor, frame: FrameInput, matrices: np.ndarray) -> torch.Tensor:
         main, skips = self.net.encode(x)
+        if not self.config.temporal_input:  # an empty memory reads as x: nothing to store
+            return self.net.decode(main, skips)[-1]
         slots = self.store.slots_for(frame.track_ids)
         crowd = torch.full((len(x),), frame.num_persons, dtype=torch.int64)
         y = self.read(main, self.store, slots, crowd)
@@ -248,7 +253,8 @@ class PoseTemporalMemory(TopDownMethod, TrackStateAccess):
         total = main.new_zeros(())
         for i in range(k):
             t = start + i
-            y = self.read(frame(main, i), store, slots, batch.num_persons[:, t])
+            y = self.read(frame(main, i), store, slots, batch.num_persons[:, t]) \
+                if self.config.temporal_input else frame(main, i)
             outputs = self.net.decode(y, tuple(frame(s, i) for s in skips))
             total = total + self.net.loss(outputs, batch.targets[:, t], batch.target_weight[:, t])
             if t < batch.length - 1:

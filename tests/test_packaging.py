@@ -56,7 +56,7 @@ def test_wheel_contains_only_vposebench_and_imports(tmp_path):
     assert tops == {"vposebench", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}
     assert "vposebench = vposebench.cli:main" in entry_points
     # the presets are package data: `vposebench run --preset NAME` reads them from the install
-    assert plans == [f"vposebench/plans/{name}.toml" for name in ("default", "full", "quick")]
+    assert plans == [f"vposebench/plans/{name}.toml" for name in ("default", "fair", "full", "quick")]
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                     str(target), str(wheel)], check=True)

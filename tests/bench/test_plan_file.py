@@ -23,7 +23,7 @@ RESULTS = Path(__file__).resolve().parents[2] / "results"
 
 
 def test_presets_are_the_shipped_plan_files(tmp_path):
-    assert preset_names() == ["default", "full", "quick"]
+    assert preset_names() == ["default", "fair", "full", "quick"]
     for name in preset_names():
         plan = get_preset(name)
         assert plan.name == name and plan.source is None and plan.seeds == (0,)

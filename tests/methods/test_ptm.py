@@ -336,6 +336,23 @@ def test_reset_and_ended_tracks_forget():
     np.testing.assert_array_equal(method.step(_frame(BOXES, [0, 1])).keypoints, first)
 
 
+def test_without_temporal_input_every_frame_is_a_first_frame():
+    """`temporal_input=False`: the same weights with the memory neither read nor written, so
+    every frame gives what the first frame of a fresh track gives, and no state is kept."""
+    torch.manual_seed(0)
+    method = build_method("ptm", POSETRACK18, preset="tiny", write_threshold=-1e9).eval()
+    off = build_method("ptm", POSETRACK18, preset="tiny", write_threshold=-1e9, clip_length=3,
+                       temporal_input=False).eval()
+    off.load_state_dict(method.state_dict())
+    first = method.step(_frame(BOXES, [0, 1])).keypoints
+    assert not np.allclose(method.step(_frame(BOXES, [0, 1])).keypoints, first)  # memory used
+    for _ in range(3):
+        np.testing.assert_allclose(off.step(_frame(BOXES, [0, 1])).keypoints, first, rtol=0, atol=1e-5)
+    assert off.state_bytes() == 0 and off.activity.person_frames == 0
+    loss_off = off.train().loss(_clip_batch(off, k=3))  # training without reads: a per-frame loss
+    assert torch.isfinite(loss_off)
+
+
 def _clip_batch(method, b=2, k=3, persons=(1, 12)):
     w, h = method.config.crop_size
     hw, hh = method.config.heatmap_size
