@@ -48,8 +48,25 @@ def test_plan_trains_each_model_per_seed_from_the_same_seed_of_its_start_model(t
     assert pooled["TFC"].config["training_seeds"] == [3, 1003]
 
 
+EXTRA_ENTRIES = """
+[[entries]]
+label = "TFC, temporal input off"
+model = "tfc"
+overrides = {temporal_input = false}
+tags = ["tfc-table1"]
+timed = false
+
+[[entries]]
+label = "TFC"
+model = "tfc"
+tags = ["tfc-table1"]
+compare_to = ["CPM", "TFC, temporal input off"]
+timed = false
+"""
+
+
 def test_a_pooled_record_means_the_seeds_and_keeps_each(tmp_path):
-    experiments = _seed_plan(tmp_path).select_methods(["baseline", "tfc"])
+    experiments = _seed_plan(tmp_path, "train_seeds = 2\n" + EXTRA_ENTRIES).select_methods(["baseline", "tfc"])
     options = RunOptions(cache=tmp_path / "cache", results=tmp_path / "results", workers=2)
     result = Pipeline(experiments, options).run()
     by_label = {(r.label, r.protocol.temporal_stride): r for r in result.records}
@@ -68,6 +85,10 @@ def test_a_pooled_record_means_the_seeds_and_keeps_each(tmp_path):
                 if c.other == cpm.key and c.table == "PCK" and c.column == "Mean")
     assert diff.value == pytest.approx(np.mean(tfc.training_seeds.per_seed["PCK/Mean"])
                                        - np.mean(cpm.training_seeds.per_seed["PCK/Mean"]))
+    # an entry repeating a base entry's label and model adds its comparisons to that record
+    off = by_label[("TFC, temporal input off", 1)]
+    assert {c.other for c in tfc.comparisons} == {cpm.key, off.key}
+    assert "Δ TFC − TFC, temporal input off" in result.tables["tfc-table1"]
     assert "Training seeds: every row pool 2 trainings" in result.tables["tfc-table1"]
     assert "two-level bootstrap" in result.tables["tfc-fig3"]
 
