@@ -12,6 +12,7 @@ from ..records import ResultRecord
 from ..registry import register_table
 from .base import Table
 from .common import (
+    DIFF_NOTE,
     GROUP_NOTE,
     PCK_COLUMNS,
     group_columns,
@@ -82,8 +83,27 @@ def downsampling_table(records: list[ResultRecord]) -> Table:
             match = [r for r in chosen if r.label == label and downsampling_rate(r) == rate]
             row[f"{rate}x"] = metric_on(match[0], "PCK", "Mean") if match else None
         rows.append(row)
+    rows += _rate_differences(chosen, rates)
+    notes = [pck_note(chosen), *filter(None, [seed_note(chosen)])]
+    if len(rows) > len(labels):
+        notes.insert(1, DIFF_NOTE)
     return Table("tfc-fig3", "TFC Fig. 3: PCK Mean under temporal downsampling",
-                 pd.DataFrame(rows), notes=[pck_note(chosen), *filter(None, [seed_note(chosen)])])
+                 pd.DataFrame(rows), notes=notes)
+
+
+def _rate_differences(records: list[ResultRecord], rates: list[int]) -> list[dict]:
+    """One "Δ A − B" row per pair of labels with a paired PCK Mean difference, per rate."""
+    by_key = {r.key: r for r in records}
+    found: dict[tuple[str, str], dict[str, object]] = {}
+    for record in records:
+        for comp in record.comparisons:
+            other = by_key.get(comp.other)
+            if other is None or comp.table != "PCK" or comp.column != "Mean":
+                continue
+            row = found.setdefault((record.label, other.label), {})
+            row[f"{downsampling_rate(record)}x"] = comp.difference
+    return [{"method": f"Δ {a} − {b}", **{f"{rate}x": cells.get(f"{rate}x") for rate in rates}}
+            for (a, b), cells in sorted(found.items())]
 
 
 def plot_downsampling(records: list[ResultRecord], out: str | os.PathLike[str]) -> Path:

@@ -97,3 +97,19 @@ def test_unknown_speed_figures_print_as_dashes():
     assert Speed.from_dict(unknown.to_dict()) == unknown  # round trip with the unknowns
     old = {k: v for k, v in speed(20.0).to_dict().items() if k != "runtime"}
     assert Speed.from_dict(old).runtime is None  # records written before the field load
+
+
+def test_fig3_has_a_difference_row_per_compared_pair_and_rate():
+    cpm = {s: pck_record("CPM", 90.0 - s, stride=s, config={"s": s, "m": "CPM"}, tags=["tfc-fig3"])
+           for s in (1, 4)}
+    tfc = [pck_record("TFC", 91.0 - s / 2, stride=s, config={"s": s, "m": "TFC"}, tags=["tfc-fig3"])
+           for s in (1, 4)]
+    for record in tfc:
+        s = record.protocol.temporal_stride
+        record.comparisons = [comparison(cpm[s], "PCK", "Mean", 1.0 + s / 2)]
+    table = TABLES.get("tfc-fig3")([*cpm.values(), *tfc])
+    frame = table.frame
+    assert frame["method"].tolist() == ["CPM", "TFC", "Δ TFC − CPM"]
+    diff = frame.iloc[2]
+    assert (diff["1x"].value, diff["4x"].value) == (1.5, 3.0)
+    assert any("Δ rows" in note for note in table.notes)
