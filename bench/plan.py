@@ -21,6 +21,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .data_places import DataPlace, data_places, gt_folder, synth_config
 from .experiments import DatasetPlan, Entry, ExperimentPlan, ModelSpec, training_seed
 from .fingerprint import (
     EVALUATION_CODE,
@@ -29,7 +30,7 @@ from .fingerprint import (
     TRAINING_CODE,
     code_fingerprint,
 )
-from .hashing import content_hash, file_digest, folder_fingerprint
+from .hashing import content_hash, file_digest
 from .plan_file import EXPORT_SETTING
 from .protocols import Protocol
 from .records import record_key
@@ -207,44 +208,6 @@ class RunPlan:
                 "evaluation": code_fingerprint(EVALUATION_CODE)}
 
 
-def synth_config(experiments: ExperimentPlan, seed: int) -> SynthConfig | None:
-    """The synthetic data config of a run with `seed` (None when the plan has no synthetic data)."""
-    from vposebench.datasets.synthetic.config import preset as synth_preset
-
-    if experiments.synthetic is None:
-        return None
-    return dataclasses.replace(synth_preset(experiments.synthetic.preset), seed=seed,
-                               **dict(experiments.synthetic.overrides))
-
-
-@dataclasses.dataclass(frozen=True)
-class DataPlace:
-    """Where a plan's dataset lies in this run and its content key."""
-
-    root: Path
-    content: str  # the synthetic config hash, or the folder's fingerprint
-    block: dict[str, Any]  # what a record's `dataset` block says of the data
-
-    def split(self, dataset: DatasetPlan, split: str | None, stride: int = 1) -> DatasetSpec:
-        return DatasetSpec(dataset.adapter, str(self.root), split, stride, dataset.options)
-
-
-def data_places(experiments: ExperimentPlan, synth: SynthConfig | None,
-                data_root: Path | None) -> dict[str, DataPlace]:
-    """Each of the plan's datasets: its folder and content key."""
-    places = {}
-    for name, dataset in experiments.datasets.items():
-        if dataset.synthetic is not None:
-            assert synth is not None and data_root is not None
-            places[name] = DataPlace(data_root / dataset.synthetic, synth.config_hash(),
-                                     {"generator": synth.config_hash(), "synth_preset_seed": synth.seed})
-        else:
-            assert dataset.root is not None
-            fingerprint = folder_fingerprint(dataset.root)
-            places[name] = DataPlace(Path(dataset.root), fingerprint, {"fingerprint": fingerprint})
-    return places
-
-
 def skeleton_of(dataset: DatasetPlan) -> Skeleton:
     """The joint set of a plan's dataset (its adapter's)."""
     from .registry import DATASETS
@@ -356,17 +319,6 @@ def replica_name(model: str, index: int) -> str:
     return model if index == 0 else f"{model}~seed{index}"
 
 
-def _gt_folder(options: RunOptions, experiments: ExperimentPlan, place: DataPlace,
-               protocol_name: str, stride: int) -> tuple[Path, bool]:
-    """Where the metric's GT lies, and whether it must be converted from the test split."""
-    protocol = experiments.protocols[protocol_name]
-    dataset = experiments.datasets[protocol.dataset]
-    if dataset.adapter == "synthetic" and dataset.synthetic == "" and stride == 1:
-        return place.root / "annotations" / protocol.test_split, False
-    return (options.cache / "gt" / f"{protocol_name}-s{stride}-{place.content}-"
-            f"{code_fingerprint(EVALUATION_CODE)}"), True
-
-
 def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
     """The run's plan for seed `options.seed`; see the module docstring."""
     synth = synth_config(experiments, options.seed)
@@ -410,7 +362,7 @@ def make_plan(experiments: ExperimentPlan, options: RunOptions) -> RunPlan:
         if trainings:  # a pooled record differs from the record of the first training alone
             config["training_seeds"] = [m.train_config["seed"] for m in (model, *trainings)]
         replica_keys = [predictions_key(m, g["changes"], protocol) for m in trainings]
-        gt, converted = _gt_folder(options, experiments, place, name, stride)
+        gt, converted = gt_folder(options.cache, experiments, place, name, stride)
         evaluation_key = content_hash({"predictions": key, "protocol": protocol.to_dict(),
                                        "compared": compared, "seed": options.seed,
                                        "replicas": replica_keys,
