@@ -71,15 +71,17 @@ class Scored:
             out.update(estimates(report, cells))
         return out
 
-    def paired(self, other: Scored, seed: int, ev: EvaluationPlan) -> MetricTable:
-        """Paired differences (this minus `other`), metric by metric, same video draws."""
+    def paired(self, other: Scored, seed: int, ev: EvaluationPlan, paired_seeds: bool = False) -> MetricTable:
+        """Paired differences (this minus `other`), metric by metric, same video draws (and the
+        same seed draws when `paired_seeds`: both sides trained with the same seeds)."""
         out: MetricTable = {}
         resamples, level = ev.protocol.intervals.resamples, ev.protocol.intervals.level
         for (mine, cells), (theirs, _) in zip(self.parts, other.parts):
             if len(mine) == len(theirs) == 1:
                 report = paired_bootstrap(mine[0], theirs[0], resamples, seed=seed, level=level)
             else:
-                report = paired_seed_bootstrap(mine, theirs, resamples, seed=seed, level=level)
+                report = paired_seed_bootstrap(mine, theirs, resamples, seed=seed, level=level,
+                                               paired_seeds=paired_seeds)
             out.update(estimates(report, cells))
         return out
 
@@ -219,8 +221,10 @@ def comparisons(mine: Scored, my_parts: dict[str, Scored], others: list[tuple[Ev
             found = restricted(theirs, truth.breakdowns[name], truth)
             if not isinstance(found, str):
                 pairs.append((f":{name}", part, found))
+        # trained with the same seeds (training i of each from the same start): seeds paired
+        paired_seeds = len(ev.training_seeds) > 1 and ev.training_seeds == other.training_seeds
         for suffix, a, b in pairs:
-            for table, columns in a.paired(b, seed, ev).items():
+            for table, columns in a.paired(b, seed, ev, paired_seeds).items():
                 for column, difference in columns.items():
                     out.append(Comparison(other.record_key, table, column + suffix, difference))
     return out

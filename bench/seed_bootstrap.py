@@ -56,12 +56,16 @@ def _same_videos(results: Sequence[MetricResult]) -> list[str]:
     return videos
 
 
+def seed_draws(seeds: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """(B, S) multiplicities of S seeds drawn with replacement, per resample."""
+    return rng.multinomial(seeds, np.full(seeds, 1.0 / seeds), size=resamples).astype(np.float64)
+
+
 def _seed_means(results: Sequence[MetricResult], weights: np.ndarray,
-                rng: np.random.Generator) -> tuple[dict[str, float], dict[str, np.ndarray], dict[str, list[float]]]:
-    """(point, resampled means, per-seed numbers): per resample, the mean over S seeds drawn
-    with replacement of each seed's value on that resample's videos."""
+                draws: np.ndarray) -> tuple[dict[str, float], dict[str, np.ndarray], dict[str, list[float]]]:
+    """(point, resampled means, per-seed numbers): per resample, the mean over the seeds drawn
+    (`draws`) of each seed's value on that resample's videos."""
     seeds = len(results)
-    draws = rng.multinomial(seeds, np.full(seeds, 1.0 / seeds), size=len(weights)).astype(np.float64)  # (B, S)
     heads = [r.headline() for r in results]
     resampled = [r.resample(weights) for r in results]
     point, samples, per_seed = {}, {}, {}
@@ -78,22 +82,30 @@ def seed_bootstrap(results: Sequence[MetricResult], resamples: int = DEFAULT_RES
                    seed: int | None = 0, level: float = DEFAULT_LEVEL) -> SeedBootstrapReport:
     """Intervals of the mean over training seeds, resampling seeds and videos."""
     weights = video_weights(len(_same_videos(results)), resamples, seed)
-    point, samples, per_seed = _seed_means(results, weights, seed_rng(seed, 1))
+    point, samples, per_seed = _seed_means(results, weights,
+                                           seed_draws(len(results), len(weights), seed_rng(seed, 1)))
     intervals = {k: interval_of(v, samples[k], level) for k, v in point.items()}
     return SeedBootstrapReport(intervals, resamples, level, seed, unit="seed+video", per_seed=per_seed)
 
 
 def paired_seed_bootstrap(results_a: Sequence[MetricResult], results_b: Sequence[MetricResult],
                           resamples: int = DEFAULT_RESAMPLES, *, seed: int | None = 0,
-                          level: float = DEFAULT_LEVEL) -> BootstrapReport:
-    """Intervals of ``mean_a - mean_b`` over seeds: the same video draws on both sides, the
-    seeds of each side drawn independently (two methods' seeds are not paired models)."""
+                          level: float = DEFAULT_LEVEL, paired_seeds: bool = False) -> BootstrapReport:
+    """Intervals of ``mean_a - mean_b`` over seeds, the same video draws on both sides. The two
+    sides' seeds are drawn independently, unless `paired_seeds`: both sides trained with the same
+    seeds, training i of one being or starting from training i of the other (a method and its
+    temporal-input-off or shuffled row, a temporal model and the baseline it starts from), so
+    one draw of seed indices serves both sides, as one draw of videos does."""
     videos = _same_videos(results_a)
     if _same_videos(results_b) != videos:
         raise ValueError("paired seed bootstrap needs both methods on the same videos, in the same order")
+    if paired_seeds and len(results_a) != len(results_b):
+        raise ValueError("paired seeds need as many results on both sides")
     weights = video_weights(len(videos), resamples, seed)
-    point_a, samples_a, _ = _seed_means(results_a, weights, seed_rng(seed, 1))
-    point_b, samples_b, _ = _seed_means(results_b, weights, seed_rng(seed, 2))
+    draws_a = seed_draws(len(results_a), len(weights), seed_rng(seed, 1))
+    draws_b = draws_a if paired_seeds else seed_draws(len(results_b), len(weights), seed_rng(seed, 2))
+    point_a, samples_a, _ = _seed_means(results_a, weights, draws_a)
+    point_b, samples_b, _ = _seed_means(results_b, weights, draws_b)
     intervals: dict[str, Interval] = {
         k: interval_of(point_a[k] - point_b[k], samples_a[k] - samples_b[k], level, paired=True)
         for k in point_a}

@@ -962,6 +962,17 @@ for label, old, new, texts in [
     ("entry tags not strings", 'tags = ["ptm-table3"]', "tags = [3]", ["entries[0].tags[0]: expected a string"]),
     ("entry compare_to unknown", 'compare_to = "Baseline"', 'compare_to = "Basline"', ["entries[1].compare_to: no entry labelled 'Basline'"]),
     ("entry timed text", 'model = "sb"', 'model = "sb"\ntimed = "yes"', ["entries[0].timed: expected a boolean"]),
+    ("entry compare_to empty array", 'compare_to = "Baseline"', "compare_to = []", ["entries[1].compare_to: is empty"]),
+    ("entry compare_to array of numbers", 'compare_to = "Baseline"', "compare_to = [1]",
+     ["entries[1].compare_to[0]: expected a string"]),
+    ("entry compare_to array with an unknown label", 'compare_to = "Baseline"', 'compare_to = ["Baseline", "Basline"]',
+     ["entries[1].compare_to: no entry labelled 'Basline'"]),
+    ("train_seeds 0", "seeds = [0]", "seeds = [0]\ntrain_seeds = 0", ["plan.toml: train_seeds: must be >= 1"]),
+    ("model train_seeds text", "iterations = 3, batch_size = 4}", 'iterations = 3, batch_size = 4}\ntrain_seeds = "3"',
+     ["models[0].train_seeds: expected an integer"]),
+    ("extends a missing plan", 'name = "test"', 'extends = "nowhere.toml"\nname = "test"', ["plan.toml: extends: neither a built-in plan"]),
+    ("extends itself", 'name = "test"', 'extends = "plan.toml"\nname = "test"', ["plan.toml: extends: plans extend each other in a cycle"]),
+    ("extends a number", 'name = "test"', 'extends = 3\nname = "test"', ["plan.toml: extends: expected a string"]),
 ]:
     command_args(f"plan: {label}", PLAN_RUN, "{w}/plan.toml: ", *texts, setup=plan_file(old, new))
 command_args("plan: no such file", PLAN_RUN, "{w}/plan.toml: plan file not found")

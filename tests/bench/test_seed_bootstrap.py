@@ -85,3 +85,17 @@ def test_results_on_different_videos_are_refused():
         seed_bootstrap([scores(0.0), scores(0.0).subset(VIDEOS[:5])])
     with pytest.raises(ValueError, match="at least one"):
         seed_bootstrap([])
+
+
+def test_paired_seeds_draw_one_seed_index_for_both_sides():
+    """Models trained with the same seeds (a method and its temporal-input-off row, a model and
+    its start model) are paired by seed: a constant gap between training i of each gives a
+    zero-width interval, where independent seed draws mix unrelated trainings."""
+    a = [scores(-1.0), scores(5.0), scores(2.0)]
+    b = [scores(-2.0), scores(4.0), scores(1.0)]  # training i of b is training i of a minus 1
+    paired = paired_seed_bootstrap(a, b, 400, paired_seeds=True).intervals["Total/Mean"]
+    assert (paired.value, paired.lo, paired.hi) == pytest.approx((1.0, 1.0, 1.0))
+    independent = paired_seed_bootstrap(a, b, 400).intervals["Total/Mean"]
+    assert independent.value == pytest.approx(1.0) and independent.hi - independent.lo > 3.0
+    with pytest.raises(ValueError, match="as many results"):
+        paired_seed_bootstrap(a, b[:2], 400, paired_seeds=True)
