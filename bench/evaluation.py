@@ -105,13 +105,12 @@ class Scored:
         return self.parts[0][0][0]
 
 
-def score(ev: EvaluationPlan, predictions: Any = None) -> Scored:
-    """The protocol's metric and its companions on the evaluation's prediction folder (or
-    `predictions`) and on those of its replicas (the model's other trainings)."""
+def score(ev: EvaluationPlan) -> Scored:
+    """The protocol's metric and its companions on the evaluation's prediction folder and on
+    those of its replicas (the model's other trainings)."""
     from .registry import METRICS
 
-    folders = [ev.predictions if predictions is None else predictions,
-               *(replica.predictions for replica in ev.replicas)]
+    folders = [ev.predictions, *(replica.predictions for replica in ev.replicas)]
     metric = ev.protocol.build_metric()
     main = [metric.evaluate(ev.gt, folder) for folder in folders]
     companions = [([METRICS.get(name)().evaluate(ev.gt, folder) for folder in folders], cells)
