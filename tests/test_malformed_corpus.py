@@ -216,6 +216,7 @@ for label, mutators, texts in [
     ("annopoints text", [put((*R0, "annopoints"), "points")], ["annolist[0].annorect[0].annopoints: expected a list"]),
     ("is_labeled text", [put(("annolist", 0, "is_labeled"), ["maybe"])], ["annolist[0].is_labeled: expected true/false"]),
     ("no frames", [put(("annolist",), [])], ["annolist: the video has no frames"]),
+    ("null frame list", [put(("annolist",), None)], ["annolist: the video has no frames"]),
 ]:
     bad_gt(f"pt17 gt: {label}", pt17_gt, pt17_pred, mutators, *texts)
 

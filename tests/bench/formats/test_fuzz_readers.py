@@ -84,6 +84,7 @@ def _read_or_user_error(path, read) -> None:
 
 
 def _check_parse(parsed) -> None:
+    parsed.require_frames()  # a frameless parse (`annolist: null`) is a UserError when scored
     assert parsed.frames
     assert np.isfinite(parsed.keypoints[..., :2][~np.isnan(parsed.keypoints[..., 0])]).all()
     assert (parsed.track_ids >= -1).all()
