@@ -122,9 +122,9 @@ def seed_note(records: Iterable[ResultRecord]) -> str | None:
     if not pooled:
         return None
     counts = sorted({len(r.training_seeds.seeds) for r in pooled})  # type: ignore[union-attr]
-    which = "every row" if len(pooled) == len(records) else \
-        "rows " + ", ".join(sorted({r.label for r in pooled}))
-    return (f"Training seeds: {which} pool {'/'.join(map(str, counts))} trainings with different "
+    which = "every row pools" if len(pooled) == len(records) else \
+        "rows " + ", ".join(sorted({r.label for r in pooled})) + " pool"
+    return (f"Training seeds: {which} {'/'.join(map(str, counts))} trainings with different "
             "seeds (mean over seeds); their intervals, Δ rows included, are a two-level bootstrap "
             "over training seeds and test videos (vposebench.seed_bootstrap), so they cover "
             "training noise as well as test sampling.")

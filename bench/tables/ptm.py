@@ -35,7 +35,7 @@ def attention_table(records: list[ResultRecord]) -> Table:
     """PTM Table 2: vanilla attention vs CoDA (and auto) on the crowd subset."""
     order = {"vanilla": 0, "coda": 1, "auto": 2}
     chosen = sorted(tagged(records, "ptm-table2"),
-                    key=lambda r: order.get(str(r.config.get("attention")), 9))
+                    key=lambda r: (order.get(str(r.config.get("attention")), 9), _coda_normalise(r) != "none"))
     columns = {
         "crowd AP": ("AP", "Total", "crowd"), "crowd MOTA": ("MOTA", "Total", "crowd"),
         "all AP": ("AP", "Total", None), "all MOTA": ("MOTA", "Total", None),
@@ -46,9 +46,17 @@ def attention_table(records: list[ResultRecord]) -> Table:
                         "persons, vanilla attention otherwise."])
 
 
+def _coda_normalise(record: ResultRecord) -> str:
+    return str(record.config.get("coda_normalise", "none"))
+
+
 def _attention_label(record: ResultRecord) -> str:
+    """The attention and, where CoDA is in it, how its sum is normalised (literal: no suffix)."""
     attention = str(record.config.get("attention"))
-    return {"vanilla": "vanilla attention", "coda": "CoDA", "auto": "auto"}.get(attention, attention)
+    label = {"vanilla": "vanilla attention", "coda": "CoDA", "auto": "auto"}.get(attention, attention)
+    if attention != "vanilla" and _coda_normalise(record) != "none":
+        label += f", normalised ({_coda_normalise(record)})"
+    return label
 
 
 @register_table("ptm-kfr")

@@ -89,7 +89,7 @@ def test_a_pooled_record_means_the_seeds_and_keeps_each(tmp_path):
     off = by_label[("TFC, temporal input off", 1)]
     assert {c.other for c in tfc.comparisons} == {cpm.key, off.key}
     assert "Δ TFC − TFC, temporal input off" in result.tables["tfc-table1"]
-    assert "Training seeds: every row pool 2 trainings" in result.tables["tfc-table1"]
+    assert "Training seeds: every row pools 2 trainings" in result.tables["tfc-table1"]
     assert "two-level bootstrap" in result.tables["tfc-fig3"]
 
 

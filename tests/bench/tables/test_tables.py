@@ -113,3 +113,12 @@ def test_fig3_has_a_difference_row_per_compared_pair_and_rate():
     diff = frame.iloc[2]
     assert (diff["1x"].value, diff["4x"].value) == (1.5, 3.0)
     assert any("Δ rows" in note for note in table.notes)
+
+
+def test_literal_and_normalised_coda_rows_are_told_apart():
+    """Two CoDA rows differing only in `coda_normalise` get distinct labels, literal first."""
+    rows = [posetrack_record("ptm", f"CoDA {norm}", 60.0 + i, 50.0, tags=["ptm-table2"],
+                             config={"attention": attention, "coda_normalise": norm}, crowd=(55.0, 45.0))
+            for i, (attention, norm) in enumerate([("coda", "mean"), ("vanilla", "mean"), ("coda", "none")])]
+    frame = TABLES.get("ptm-table2")(rows).frame
+    assert list(frame["attention"]) == ["vanilla attention", "CoDA", "CoDA, normalised (mean)"]
