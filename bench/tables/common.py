@@ -115,8 +115,9 @@ SPEED_NOTE = ("FPS = 1 / median per-frame `pose` latency (crop warp + network + 
 DIFF_NOTE = "Δ rows: paired bootstrap over the same videos (95 % interval)."
 
 
-def seed_note(records: Iterable[ResultRecord]) -> str | None:
-    """What the intervals of rows that pool several training seeds cover (None: no such row)."""
+def seed_note(records: Iterable[ResultRecord], *, differences: bool = True) -> str | None:
+    """What the intervals of rows that pool several training seeds cover (None: no such row);
+    `differences`: the table has Δ rows."""
     records = list(records)
     pooled = [r for r in records if r.training_seeds is not None]
     if not pooled:
@@ -124,10 +125,11 @@ def seed_note(records: Iterable[ResultRecord]) -> str | None:
     counts = sorted({len(r.training_seeds.seeds) for r in pooled})  # type: ignore[union-attr]
     which = "every row pools" if len(pooled) == len(records) else \
         "rows " + ", ".join(sorted({r.label for r in pooled})) + " pool"
+    intervals = "their intervals, Δ rows included," if differences else "their intervals"
     return (f"Training seeds: {which} {'/'.join(map(str, counts))} trainings with different "
-            "seeds (mean over seeds); their intervals, Δ rows included, are a two-level bootstrap "
-            "over training seeds and test videos (vposebench.seed_bootstrap), so they cover "
-            "training noise as well as test sampling.")
+            f"seeds (mean over seeds); {intervals} are a two-level bootstrap over training seeds "
+            "and test videos (vposebench.seed_bootstrap), so they cover training noise as well as "
+            "test sampling.")
 
 
 def interval_notes(records: list[ResultRecord]) -> list[str]:

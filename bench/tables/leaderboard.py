@@ -7,7 +7,7 @@ import pandas as pd
 from ..records import Estimate, ResultRecord
 from ..registry import register_table
 from .base import Table
-from .common import FRAME_GROUPS, SPEED_NOTE, speed_cells
+from .common import FRAME_GROUPS, SPEED_NOTE, seed_note, speed_cells
 
 
 def _dataset_label(record: ResultRecord) -> str:
@@ -44,10 +44,11 @@ def _groups_and_stability(record: ResultRecord) -> dict[str, Estimate | None]:
 @register_table("leaderboard")
 def leaderboard(records: list[ResultRecord]) -> Table:
     """Methods x datasets: AP, MOTA or PCK with 95 % intervals, FPS, memory, parameters, FLOPs."""
-    rows = []
+    rows, ranked = [], []
     for record in records:
         if record.protocol.temporal_stride != 1:
             continue  # downsampled test videos are a robustness curve (tfc-fig3), not a ranking
+        ranked.append(record)
         primary = _primary(record)
         score = next((m.value for m in primary.values() if m is not None and m.value is not None), None)
         rows.append({"Dataset": _dataset_label(record), "Method": record.label, **primary,
@@ -65,4 +66,4 @@ def leaderboard(records: list[ResultRecord]) -> Table:
                         "degraded / recovery / clean: AP Total (PCK Mean) on that frame group only "
                         "(inside a burst; the first frames after one; the rest). AccelErr / Jitter: "
                         "temporal stability, Mean, % of the person size per frame^2, lower is better.",
-                        SPEED_NOTE])
+                        SPEED_NOTE, *filter(None, [seed_note(ranked, differences=False)])])

@@ -91,6 +91,8 @@ def test_a_pooled_record_means_the_seeds_and_keeps_each(tmp_path):
     assert "Δ TFC − TFC, temporal input off" in result.tables["tfc-table1"]
     assert "Training seeds: every row pools 2 trainings" in result.tables["tfc-table1"]
     assert "two-level bootstrap" in result.tables["tfc-fig3"]
+    assert "every row pools 2 trainings with different seeds (mean over seeds); their intervals are" \
+        in result.tables["leaderboard"]  # no Δ rows there
 
 
 @pytest.mark.parametrize("extra, field, message", [
