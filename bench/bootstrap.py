@@ -10,6 +10,7 @@ estimate is never changed by the bootstrap; intervals are percentile intervals.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,6 +88,22 @@ def interval_of(value: float, samples: np.ndarray, level: float = DEFAULT_LEVEL,
                     p_value=p_value_two_sided(finite) if paired else None)
 
 
+def resampled(result: MetricResult, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """``result.resample(weights)``, computed once per result and draw matrix: an evaluation
+    resamples one result with the same draws for its own intervals and for each paired
+    difference it takes part in. (A result class with ``__slots__`` is resampled every time.)
+    The arrays returned are shared: read them, do not write to them."""
+    memo = getattr(result, "__dict__", None)
+    if memo is None:
+        return result.resample(weights)
+    draws = np.ascontiguousarray(weights, dtype=np.float64)
+    key = (draws.shape, hashlib.blake2b(draws.tobytes(), digest_size=16).hexdigest())
+    cache = memo.setdefault("_resampled", {})
+    if key not in cache:
+        cache[key] = result.resample(draws)
+    return cache[key]
+
+
 def _intervals(point: dict[str, float], samples: dict[str, np.ndarray], level: float,
                *, paired: bool = False) -> dict[str, Interval]:
     return {key: interval_of(value, samples[key], level, paired=paired) for key, value in point.items()}
@@ -96,7 +113,7 @@ def bootstrap(result: MetricResult, resamples: int = DEFAULT_RESAMPLES, *, seed:
               level: float = DEFAULT_LEVEL) -> BootstrapReport:
     """Percentile intervals for every headline number of `result`, resampling its videos."""
     weights = video_weights(len(result.videos), resamples, seed)
-    return BootstrapReport(_intervals(result.headline(), result.resample(weights), level),
+    return BootstrapReport(_intervals(result.headline(), resampled(result, weights), level),
                            resamples, level, seed)
 
 
@@ -111,7 +128,7 @@ def paired_bootstrap(result_a: MetricResult, result_b: MetricResult,
     if result_a.videos != result_b.videos:
         raise ValueError("paired bootstrap needs both results on the same videos, in the same order")
     weights = video_weights(len(result_a.videos), resamples, seed)
-    sa, sb = result_a.resample(weights), result_b.resample(weights)
+    sa, sb = resampled(result_a, weights), resampled(result_b, weights)
     pa, pb = result_a.headline(), result_b.headline()
     point = {k: pa[k] - pb[k] for k in pa}
     return BootstrapReport(_intervals(point, {k: sa[k] - sb[k] for k in pa}, level, paired=True),

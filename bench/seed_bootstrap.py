@@ -22,6 +22,7 @@ from .bootstrap import (
     BootstrapReport,
     Interval,
     interval_of,
+    resampled,
     video_weights,
 )
 
@@ -67,13 +68,13 @@ def _seed_means(results: Sequence[MetricResult], weights: np.ndarray,
     (`draws`) of each seed's value on that resample's videos."""
     seeds = len(results)
     heads = [r.headline() for r in results]
-    resampled = [r.resample(weights) for r in results]
+    seed_samples = [resampled(r, weights) for r in results]
     point, samples, per_seed = {}, {}, {}
     for key in heads[0]:
         values = np.array([h[key] for h in heads], dtype=np.float64)
         per_seed[key] = [float(v) for v in values]
         point[key] = float(values.mean())
-        by_seed = np.stack([s[key] for s in resampled], axis=1)  # (B, S)
+        by_seed = np.stack([s[key] for s in seed_samples], axis=1)  # (B, S)
         samples[key] = (draws * by_seed).sum(axis=1) / seeds
     return point, samples, per_seed
 

@@ -38,8 +38,6 @@ GROUPS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
     ({"Sho": "Shou", "Ank": "Ankl"}.get(key, key), idx) for key, idx in POSETRACK17.groups
 )
 GROUP_KEYS = tuple(k for k, _ in GROUPS)
-#: label budget per bootstrap chunk (resamples x labels held at once)
-_CHUNK_ELEMENTS = 4_000_000
 
 
 def mot_metrics(counts: dict[str, np.ndarray], *, classic_motp: bool = False) -> dict[str, np.ndarray]:
@@ -161,9 +159,7 @@ class PoseTrackResult(MetricResult):
         full[:, self.selected] = weights
         ap = np.zeros((len(full), NUM_JOINTS))
         for j, sl in enumerate(self._sorted):
-            step = max(1, _CHUNK_ELEMENTS // max(len(sl.video), 1))
-            for b in range(0, len(full), step):
-                ap[b:b + step, j] = weighted_ap(sl, full[b:b + step])
+            ap[:, j] = weighted_ap(sl, full)
         counts = {k: full @ v for k, v in self.mot_video.items()}
         mot = mot_metrics(counts, classic_motp=self.mode == "corrected")
         return self._cells(ap, nanmean(ap, axis=1), mot, {k: nanmean(v, axis=1) for k, v in mot.items()})

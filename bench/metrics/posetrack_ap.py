@@ -184,20 +184,61 @@ def sorted_labels(labels: APLabels, n_gt_per_video: np.ndarray) -> list[SortedLa
     return out
 
 
-def weighted_ap(sl: SortedLabels, weights: np.ndarray) -> np.ndarray:
+#: resamples x true positives held at once by :func:`weighted_ap`
+CHUNK_ELEMENTS = 4_000_000
+
+
+def _counts_at_true_positives(sl: SortedLabels, num_videos: int) -> tuple[np.ndarray, np.ndarray]:
+    """(T, V) float32: per true positive (in score order) and video, how many labels and how
+    many true positives of that video rank at or above it."""
+    tp_at = np.flatnonzero(sl.tp)
+    by_video = np.argsort(sl.video, kind="stable")  # label positions grouped by video, ascending
+    bounds = np.searchsorted(sl.video[by_video], np.arange(num_videos + 1))
+    tp_by_video = by_video[sl.tp[by_video]]
+    tp_bounds = np.searchsorted(sl.video[tp_by_video], np.arange(num_videos + 1))
+    seen = np.zeros((len(tp_at), num_videos), dtype=np.float32)
+    hits = np.zeros_like(seen)
+    for v in range(num_videos):
+        if bounds[v + 1] > bounds[v]:
+            seen[:, v] = np.searchsorted(by_video[bounds[v]:bounds[v + 1]], tp_at, side="right")
+            hits[:, v] = np.searchsorted(tp_by_video[tp_bounds[v]:tp_bounds[v + 1]], tp_at, side="right")
+    return seen, hits
+
+
+def weighted_ap(sl: SortedLabels, weights: np.ndarray, chunk_elements: int = CHUNK_ELEMENTS) -> np.ndarray:
     """(B,) AP (percent) of one joint when video v counts weights[b, v] times.
 
     Equal to the AP of the set with each video repeated that many times: copies of a label tie
     in score and sit together, and a run of equal labels moves along the curve in one step.
     Only true positives move recall, and the precision envelope is attained at a true
-    positive, so the curve is evaluated there only. Counts are float32 (exact integers below
-    2**24); precision carries float32 rounding (~1e-7 relative), plenty for an interval.
+    positive, so the curve is evaluated there only: the weighted label and hit counts at each
+    true positive are the per-video counts above it times the weights (one matrix product per
+    chunk of resamples, not a running sum over every label). Counts are float32 (exact integers
+    below 2**24); precision carries float32 rounding (~1e-7 relative), plenty for an interval.
     """
     weights = np.asarray(weights, dtype=np.float64)
     n_gt = weights @ sl.n_gt
     out = np.zeros(len(weights))
     if len(sl.video) == 0:
         return out
+    total = weights @ np.bincount(sl.video, minlength=weights.shape[1])
+    seen, hits = _counts_at_true_positives(sl, weights.shape[1])
+    tp_video = sl.video[sl.tp]
+    step = max(1, chunk_elements // max(len(tp_video), 1))
+    for b in range(0, len(weights), step):
+        w = weights[b:b + step].T.astype(np.float32)  # (V, b)
+        count, tp = seen @ w, hits @ w  # (T, b) weighted labels / true positives at or above
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = tp / count
+        precision[count == 0] = 0.0  # every label above drawn zero times
+        for i in range(len(precision) - 2, -1, -1):  # the envelope, in place
+            np.maximum(precision[i], precision[i + 1], out=precision[i])
+        out[b:b + step] = np.einsum("ij,ij->j", w[tp_video], precision, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = out / n_gt * 100
+    out[total == 0] = 0.0  # no predictions in the resample
+    out[(n_gt == 0) & (total > 0)] = np.nan
+    return out
     w = weights.astype(np.float32)[:, sl.video]  # (B, L)
     total = w.sum(axis=1)
     count = np.cumsum(w, axis=1, dtype=np.float32)[:, sl.tp]

@@ -99,3 +99,31 @@ def test_paired_seeds_draw_one_seed_index_for_both_sides():
     assert independent.value == pytest.approx(1.0) and independent.hi - independent.lo > 3.0
     with pytest.raises(ValueError, match="as many results"):
         paired_seed_bootstrap(a, b[:2], 400, paired_seeds=True)
+
+
+@dataclasses.dataclass
+class CountedVideoMean(VideoMean):
+    """VideoMean that counts its resample calls."""
+
+    calls: list = dataclasses.field(default_factory=list)
+
+    def resample(self, weights: np.ndarray) -> dict[str, np.ndarray]:
+        self.calls.append(weights.shape)
+        return super().resample(weights)
+
+
+def test_a_result_is_resampled_once_per_draw_matrix():
+    """Its own intervals and every paired difference with the same draws reuse one resample;
+    other draws (another seed) resample again, and the numbers are those of a fresh result."""
+    mine = CountedVideoMean(scores(0.0).scores)
+    others = [scores(1.0, seed=s) for s in (1, 2, 3)]
+    first = bootstrap(mine, 200, seed=5)
+    diffs = [paired_bootstrap(mine, other, 200, seed=5) for other in others]
+    pooled = paired_seed_bootstrap([mine], [others[0]], 200, seed=5)
+    assert len(mine.calls) == 1
+    bootstrap(mine, 200, seed=6)
+    assert len(mine.calls) == 2
+    fresh = scores(0.0)
+    assert first.to_dict() == bootstrap(fresh, 200, seed=5).to_dict()
+    assert [d.to_dict() for d in diffs] == [paired_bootstrap(fresh, o, 200, seed=5).to_dict() for o in others]
+    assert pooled.to_dict() == paired_seed_bootstrap([fresh], [others[0]], 200, seed=5).to_dict()
