@@ -239,15 +239,3 @@ def weighted_ap(sl: SortedLabels, weights: np.ndarray, chunk_elements: int = CHU
     out[total == 0] = 0.0  # no predictions in the resample
     out[(n_gt == 0) & (total > 0)] = np.nan
     return out
-    w = weights.astype(np.float32)[:, sl.video]  # (B, L)
-    total = w.sum(axis=1)
-    count = np.cumsum(w, axis=1, dtype=np.float32)[:, sl.tp]
-    w_tp = w[:, sl.tp]
-    tp = np.cumsum(w_tp, axis=1, dtype=np.float32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.nan_to_num(tp / count, nan=0.0, posinf=0.0)
-        envelope = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]
-        out = np.einsum("ij,ij->i", w_tp, envelope, dtype=np.float64) / n_gt * 100
-    out[total == 0] = 0.0  # no predictions in the resample
-    out[(n_gt == 0) & (total > 0)] = np.nan
-    return out
